@@ -1,0 +1,57 @@
+package direction
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// LinkTemplate builds a package's link from its fields, e.g.
+// "/{regnum}/{uid}/{filename}".
+type LinkTemplate struct {
+	text   string
+	fields []string
+}
+
+var placeholder = regexp.MustCompile(`\{([^{}]*)\}`)
+
+// compileLink parses a template and checks that every field it names is
+// known and that it names {uid}, which keeps links unique.
+func compileLink(text string, known func(string) bool) (*LinkTemplate, error) {
+	t := &LinkTemplate{text: text}
+	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
+		if !known(m[1]) {
+			return nil, fmt.Errorf("link %q uses the undeclared field %q", text, m[1])
+		}
+		t.fields = append(t.fields, m[1])
+	}
+	if rest := placeholder.ReplaceAllString(text, ""); strings.ContainsAny(rest, "{}") {
+		return nil, fmt.Errorf("link %q has an unbalanced brace", text)
+	}
+	if !strings.Contains(text, "{uid}") {
+		return nil, fmt.Errorf("link %q must contain {uid}, which makes each link unique", text)
+	}
+	return t, nil
+}
+
+// Render fills the template. Every value must be one plain path segment,
+// so a value can never add a segment or climb out of the link; a missing
+// value names the field.
+func (t *LinkTemplate) Render(value func(field string) string) (string, error) {
+	pairs := make([]string, 0, 2*len(t.fields))
+	for _, f := range t.fields {
+		v := value(f)
+		if v == "" {
+			return "", fmt.Errorf("the link needs %q, which the package does not have", f)
+		}
+		if !PlainFilename(v) {
+			return "", fmt.Errorf("%q is not a plain path segment", f)
+		}
+		pairs = append(pairs, "{"+f+"}", v)
+	}
+	return strings.NewReplacer(pairs...).Replace(t.text), nil
+}
+
+// LinkPath is a link as the resolver looks it up: without leading
+// slashes, so "/x/y" and "x/y" name the same package.
+func LinkPath(link string) string { return strings.TrimLeft(link, "/") }

@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/reportgate/reportgate/core/direction"
+	"github.com/reportgate/reportgate/core/store"
+	"github.com/reportgate/reportgate/sdk"
+)
+
+// retryAfterSeconds is what a 503 tells a client to wait while a plugin
+// restarts; the supervisor restarts a crashed plugin well within it.
+const retryAfterSeconds = "2"
+
+// accept turns a read upload into a stored package: it checks the
+// parameters, calls the hook if the operation declares one, builds the
+// link, makes the bytes durable and only then commits the row. On any
+// failure nothing is left behind.
+func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind, r *http.Request, in *intake) (*store.Package, *failure) {
+	op := m.Dir.Operation(kind)
+	bound, vs := op.Bind(in, s.opts.Location)
+	if len(vs) > 0 {
+		return nil, invalid(vs...)
+	}
+	now := s.opts.Now().UTC()
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, s.serverFailure("allocate an id", err)
+	}
+	p := &store.Package{
+		ID:        id.String(),
+		Direction: m.Dir.Name(),
+		Kind:      packageKind(kind),
+		UID:       newUID(m.Dir.Manifest.UIDFormat),
+		Filename:  bound.Filename,
+		Size:      in.file.Size(),
+		SHA256:    in.file.SHA256(),
+		DateIn:    store.Time{Time: now},
+		Attrs:     store.Attrs{},
+	}
+	for field, value := range bound.Fields {
+		setField(p, field, value)
+	}
+	if op.Binds(sdk.FieldClientIP) && p.ClientIP == "" {
+		p.ClientIP = store.NullString(clientIP(r))
+	}
+	if op.Binds(sdk.FieldSentAt) {
+		sent := now
+		if at, ok := bound.Times[sdk.FieldSentAt]; ok {
+			sent = at.UTC()
+		}
+		p.SentAt = store.NullTime{Time: store.Time{Time: sent}, Valid: true}
+	}
+	if op.Hook() {
+		if f := s.runHook(ctx, m, kind, p); f != nil {
+			return nil, f
+		}
+	}
+	if p.Kind == store.KindInbound && p.Gate == "" && p.GUID != "" {
+		gate, err := s.opts.Store.GateOf(ctx, p.Direction, string(p.GUID))
+		if err != nil && !store.IsNotFound(err) {
+			return nil, s.serverFailure("look up the gate", err)
+		}
+		p.Gate = store.NullString(gate)
+	}
+	if op.Link != nil {
+		link, err := op.Link.Render(func(field string) string { return direction.StringField(p, field) })
+		if err != nil {
+			return nil, &failure{status: http.StatusBadRequest, message: err.Error(), code: "invalid_request"}
+		}
+		p.Link, p.LinkPath = store.NullString(link), store.NullString(direction.LinkPath(link))
+	}
+	if err := in.file.Commit(ctx, p.ID); err != nil {
+		return nil, s.serverFailure("store the package", err)
+	}
+	if err := s.opts.Store.Insert(ctx, p); err != nil {
+		if rmErr := s.opts.Blobs.Remove(context.WithoutCancel(ctx), p.ID); rmErr != nil {
+			s.opts.Logger.Error("remove the bytes of a package that was not stored", "id", p.ID, "error", rmErr)
+		}
+		if errors.Is(err, store.ErrGateConflict) {
+			return nil, &failure{
+				status: http.StatusConflict, code: "gate_conflict",
+				message: "the guid belongs to another gate in this direction",
+				violations: []sdk.Violation{{Param: "gate", Kind: sdk.ViolationConflict,
+					Args: map[string]string{"detail": "differs from the gate this guid belongs to"}}},
+			}
+		}
+		return nil, s.serverFailure("record the package", err)
+	}
+	return p, nil
+}
+
+// runHook calls the plugin's upload hook and applies its answer.
+func (s *Server) runHook(ctx context.Context, m *Mounted, kind sdk.OperationKind, p *store.Package) *failure {
+	plugin, err := m.Plugin.Direction()
+	if err != nil {
+		return unavailable(m)
+	}
+	fields := map[string]string{}
+	for _, f := range []string{sdk.FieldType, sdk.FieldGUID, sdk.FieldGate, sdk.FieldCode, sdk.FieldClientIP} {
+		if v := direction.StringField(p, f); v != "" {
+			fields[f] = v
+		}
+	}
+	for k, v := range p.Attrs {
+		fields[k] = v
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	defer cancel()
+	res, err := plugin.PrepareUpload(callCtx, sdk.UploadRequest{
+		Operation: kind, Filename: p.Filename, Fields: fields, Size: p.Size, SHA256: p.SHA256,
+	})
+	if err != nil {
+		switch status.Code(err) {
+		case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded:
+			if ctx.Err() == nil {
+				return unavailable(m)
+			}
+		}
+		return s.serverFailure("process the package in the "+m.Dir.Name()+" plugin", err)
+	}
+	if len(res.Violations) > 0 {
+		return invalid(res.Violations...)
+	}
+	for field, value := range res.Fields {
+		if !m.Dir.HookSettable(field) {
+			return s.serverFailure("apply the plugin's answer", errors.New("the hook set the undeclared field "+field))
+		}
+		setField(p, field, value)
+	}
+	return nil
+}
+
+func unavailable(m *Mounted) *failure {
+	return &failure{
+		status: http.StatusServiceUnavailable, code: "direction_unavailable",
+		message: "the " + m.Dir.Name() + " direction is restarting; retry shortly",
+	}
+}
+
+func packageKind(op sdk.OperationKind) store.Kind {
+	switch op {
+	case sdk.OpDeliver:
+		return store.KindInbound
+	case sdk.OpPublish:
+		return store.KindMailing
+	}
+	return store.KindUpload
+}
+
+// setField sets a bound or derived value on the package: a column for a
+// common field, an attribute otherwise.
+func setField(p *store.Package, field, value string) {
+	v := store.NullString(value)
+	switch field {
+	case sdk.FieldType:
+		p.Type = v
+	case sdk.FieldGUID:
+		p.GUID = v
+	case sdk.FieldGate:
+		p.Gate = v
+	case sdk.FieldCode:
+		p.Code = v
+	case sdk.FieldClientIP:
+		p.ClientIP = v
+	default:
+		p.Attrs[field] = value
+	}
+}
+
+// newUID is a fresh 128-bit uid in the direction's rendering.
+func newUID(format sdk.UIDFormat) string {
+	id := uuid.New()
+	if format == sdk.UIDHex {
+		return strings.ReplaceAll(id.String(), "-", "")
+	}
+	return id.String()
+}
+
+// clientIP is where an upload came from when the client did not say: the
+// first X-Forwarded-For address, else the connection's address.
+func clientIP(r *http.Request) string {
+	if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+		first, _, _ := strings.Cut(xff, ",")
+		if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+			return ip.String()
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

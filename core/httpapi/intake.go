@@ -1,0 +1,198 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/reportgate/reportgate/core/blob"
+	"github.com/reportgate/reportgate/sdk"
+)
+
+// maxFieldBytes caps the form fields beside the file, all together.
+const maxFieldBytes = 1 << 20
+
+// bodySlack covers the multipart framing: boundaries and part headers.
+const bodySlack = 64 << 10
+
+// failure is a refused request, before it is rendered in a direction's or
+// the operator's format.
+type failure struct {
+	status     int
+	violations []sdk.Violation
+	// message is set for a failure that is not about a parameter.
+	message string
+	// code is the operator API's error code.
+	code string
+}
+
+func invalid(vs ...sdk.Violation) *failure {
+	status := http.StatusBadRequest
+	for _, v := range vs {
+		if v.Kind == sdk.ViolationTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+	}
+	return &failure{status: status, violations: vs, code: "invalid_request"}
+}
+
+func malformed(param, detail string) *failure {
+	return invalid(sdk.Violation{Param: param, Kind: sdk.ViolationMalformed, Args: map[string]string{"detail": detail}})
+}
+
+// querySource is a request's query string. Only the first value of a
+// repeated parameter counts.
+type querySource struct {
+	query  url.Values
+	header http.Header
+}
+
+// readQuery parses the query strictly: a query that does not parse is
+// refused rather than read in part.
+func readQuery(r *http.Request) (querySource, *failure) {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return querySource{}, malformed("query", "is not a valid URL query string")
+	}
+	return querySource{query: q, header: r.Header}, nil
+}
+
+func (q querySource) Lookup(in sdk.Location, name string) (string, bool) {
+	var v string
+	switch in {
+	case sdk.InQuery:
+		v = q.query.Get(name)
+	case sdk.InHeader:
+		v = q.header.Get(name)
+	}
+	return v, v != ""
+}
+
+// intake is an upload's multipart body, read: the form fields, and the
+// file, streamed into a pending blob as it arrived.
+type intake struct {
+	header    http.Header
+	fileParam string
+	fields    map[string]string
+	filename  string
+	file      blob.Pending
+}
+
+func (in *intake) Lookup(loc sdk.Location, name string) (string, bool) {
+	var v string
+	switch {
+	case loc == sdk.InForm && name == in.fileParam:
+		if in.file != nil {
+			v = in.filename
+		}
+	case loc == sdk.InForm:
+		v = in.fields[name]
+	case loc == sdk.InHeader:
+		v = in.header.Get(name)
+	}
+	return v, v != ""
+}
+
+// discard drops the pending file, if any.
+func (in *intake) discard() {
+	if in.file != nil {
+		in.file.Abort()
+	}
+}
+
+// readIntake streams a multipart body: the file part into a pending blob,
+// hashing it on the way, and the other fields into memory, within their
+// caps. Nothing is buffered whole. On failure the pending blob is gone.
+func (s *Server) readIntake(w http.ResponseWriter, r *http.Request, fileParam string) (in *intake, f *failure) {
+	in = &intake{header: r.Header, fileParam: fileParam, fields: map[string]string{}}
+	defer func() {
+		if f != nil {
+			in.discard()
+		}
+	}()
+	limit := s.opts.MaxPackageBytes
+	r.Body = http.MaxBytesReader(w, r.Body, limit+maxFieldBytes+bodySlack)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, malformed(fileParam, "must be sent as multipart/form-data")
+	}
+	fieldBudget := int64(maxFieldBytes)
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return in, nil
+		}
+		if err != nil {
+			return nil, s.bodyFailure(fileParam, err)
+		}
+		name := part.FormName()
+		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		// The raw name: multipart's FileName would quietly cut a path to
+		// its last element, and a path is refused instead.
+		filename, isFile := params["filename"]
+		switch {
+		case isFile && name == fileParam:
+			if in.file != nil {
+				return nil, malformed(fileParam, "must be sent once")
+			}
+			if in.file, err = s.opts.Blobs.Create(r.Context()); err != nil {
+				return nil, s.serverFailure("store the upload", err)
+			}
+			in.filename = filename
+			n, err := io.Copy(in.file, io.LimitReader(part, limit+1))
+			if err != nil {
+				return nil, s.bodyFailure(fileParam, err)
+			}
+			if n > limit {
+				return nil, tooLarge(fileParam, limit)
+			}
+		case isFile:
+			// Another file part: read past it, within the body's cap.
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return nil, s.bodyFailure(fileParam, err)
+			}
+		default:
+			value, err := io.ReadAll(io.LimitReader(part, fieldBudget+1))
+			if err != nil {
+				return nil, s.bodyFailure(fileParam, err)
+			}
+			fieldBudget -= int64(len(value))
+			if fieldBudget < 0 {
+				return nil, tooLarge(name, maxFieldBytes)
+			}
+			if _, seen := in.fields[name]; !seen {
+				in.fields[name] = string(value)
+			}
+		}
+	}
+}
+
+func tooLarge(param string, limit int64) *failure {
+	return invalid(sdk.Violation{Param: param, Kind: sdk.ViolationTooLarge, Args: map[string]string{"limit": strconv.FormatInt(limit, 10)}})
+}
+
+// bodyFailure classifies an error while reading the body: over the cap
+// is 413; anything else is a body that does not parse (or a client that
+// went away, which gets no answer anyway).
+func (s *Server) bodyFailure(param string, err error) *failure {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tooLarge(param, s.opts.MaxPackageBytes)
+	}
+	if errors.Is(err, multipart.ErrMessageTooLarge) {
+		return malformed(param, "has too many or too large multipart headers")
+	}
+	return malformed(param, "could not be read: the multipart body is broken or cut short")
+}
+
+// serverFailure logs an error of the host's own and returns a 500 that
+// tells the client nothing of it.
+func (s *Server) serverFailure(what string, err error) *failure {
+	s.opts.Logger.Error("request failed", "while", what, "error", err)
+	return &failure{status: http.StatusInternalServerError, message: fmt.Sprintf("could not %s", what), code: "internal"}
+}

@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/reportgate/reportgate/core/blob"
+	"github.com/reportgate/reportgate/core/direction"
+	"github.com/reportgate/reportgate/core/store"
+)
+
+// linkPath is the request path as a link lookup key, or "" for a path
+// that cannot be a link.
+func linkPath(r *http.Request) string {
+	p := direction.LinkPath(r.URL.Path)
+	if !utf8.ValidString(p) || strings.ContainsRune(p, 0) {
+		return ""
+	}
+	return p
+}
+
+// findLink resolves a link to its package and its enabled direction; on
+// failure it has answered.
+func (s *Server) findLink(w http.ResponseWriter, r *http.Request) (*store.Package, *Mounted) {
+	path := linkPath(r)
+	if path == "" {
+		notFound(w, r)
+		return nil, nil
+	}
+	p, err := s.opts.Store.ByLink(r.Context(), path)
+	if store.IsNotFound(err) {
+		notFound(w, r)
+		return nil, nil
+	}
+	if err != nil {
+		s.opts.Logger.Error("resolve link", "error", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return nil, nil
+	}
+	m := s.direction(p.Direction)
+	if m == nil {
+		// The direction was disabled: no one serves its links now.
+		notFound(w, r)
+		return nil, nil
+	}
+	return p, m
+}
+
+// download is GET /{link}: the universal link resolver. It answers from
+// the database and the disk alone; no plugin is involved.
+func (s *Server) download(w http.ResponseWriter, r *http.Request) {
+	p, m := s.findLink(w, r)
+	if p == nil {
+		return
+	}
+	s.serveContent(w, r, p, func(f *failure) { writeDirectionFailure(w, m, f) })
+}
+
+// serveContent streams a package's bytes with its name and digest, and
+// honours Range and conditional requests.
+func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, p *store.Package, fail func(*failure)) {
+	if p.PurgedAt.Valid {
+		fail(&failure{status: http.StatusGone, code: "purged", message: "the package was deleted and its content is no longer kept"})
+		return
+	}
+	obj, err := s.opts.Blobs.Open(r.Context(), p.ID)
+	if err != nil {
+		if errors.Is(err, blob.ErrNotFound) {
+			s.opts.Logger.Error("package bytes missing", "id", p.ID)
+		}
+		fail(s.serverFailure("read the package", err))
+		return
+	}
+	defer obj.Close()
+	h := w.Header()
+	h.Set("Content-Type", contentType(p.Filename))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Filename}))
+	h.Set("ETag", `"`+p.SHA256+`"`)
+	h.Set("Cache-Control", "private, no-cache")
+	http.ServeContent(w, r, "", p.DateIn.Time, obj)
+}
+
+func contentType(filename string) string {
+	if strings.HasSuffix(strings.ToLower(filename), ".zip") {
+		return "application/zip"
+	}
+	return "application/octet-stream"
+}
+
+// deleteLink is DELETE /{link}: it takes an inbound package off every
+// list and records when. Deleting again answers 204 too. A mass mailing
+// is shared by every subscriber, so its DELETE answers 204 and changes
+// nothing.
+func (s *Server) deleteLink(w http.ResponseWriter, r *http.Request) {
+	path := linkPath(r)
+	if path == "" {
+		notFound(w, r)
+		return
+	}
+	_, err := s.opts.Store.MarkDeleted(r.Context(), path, s.routes.Load().names, s.opts.Now().UTC())
+	if store.IsNotFound(err) {
+		notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.opts.Logger.Error("delete link", "error", err)
+		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

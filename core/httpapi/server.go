@@ -1,0 +1,146 @@
+// Package httpapi is the host's HTTP surface: each direction's routes
+// under its prefix, the universal link resolver, the operator API and the
+// health checks. Handlers enforce the directions' manifests; only an
+// upload whose operation declares the hook calls a plugin.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/reportgate/reportgate/core/blob"
+	"github.com/reportgate/reportgate/core/direction"
+	"github.com/reportgate/reportgate/core/store"
+	"github.com/reportgate/reportgate/sdk"
+)
+
+// Plugin is the running process behind a direction.
+type Plugin interface {
+	// Direction returns the plugin, or an error while it is unavailable.
+	Direction() (sdk.Direction, error)
+}
+
+// Mounted is an enabled direction: its compiled manifest, where it is
+// mounted, and its plugin.
+type Mounted struct {
+	Dir    *direction.Direction
+	Prefix string
+	Plugin Plugin
+}
+
+// Options configure a Server.
+type Options struct {
+	Store    *store.Store
+	Blobs    blob.Store
+	Location *time.Location
+	// MaxPackageBytes caps an uploaded file.
+	MaxPackageBytes int64
+	// OperatorTokens are the operator API's bearer tokens; none turns the
+	// API off.
+	OperatorTokens []string
+	// CallTimeout bounds a call to a plugin.
+	CallTimeout time.Duration
+	Logger      *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Ready reports the health of the store and the plugins, for /readyz.
+	Ready func(ctx context.Context) (ok bool, detail any)
+}
+
+// Server serves the combined API.
+type Server struct {
+	opts   Options
+	routes atomic.Pointer[routes]
+}
+
+// routes is one consistent view of the enabled directions. It is swapped
+// whole, so a request sees either the old set or the new one.
+type routes struct {
+	router *mux.Router
+	byName map[string]*Mounted
+	names  []string
+}
+
+// New builds a server for the directions.
+func New(opts Options, dirs []*Mounted) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{opts: opts}
+	s.Mount(dirs)
+	return s
+}
+
+// Mount replaces the set of enabled directions.
+func (s *Server) Mount(dirs []*Mounted) {
+	rt := &routes{byName: map[string]*Mounted{}}
+	for _, m := range dirs {
+		rt.byName[m.Dir.Name()] = m
+		rt.names = append(rt.names, m.Dir.Name())
+	}
+	rt.router = s.router(dirs)
+	s.routes.Store(rt)
+}
+
+// direction returns an enabled direction by name.
+func (s *Server) direction(name string) *Mounted {
+	return s.routes.Load().byName[name]
+}
+
+// ServeHTTP routes the request through the current set of directions.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.routes.Load().router.ServeHTTP(w, r)
+}
+
+func (s *Server) router(dirs []*Mounted) *mux.Router {
+	r := mux.NewRouter()
+	// Links are looked up exactly, leading slashes aside; cleaning would
+	// answer //x with a redirect, which turns a DELETE into a GET.
+	r.SkipClean(true)
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	s.operatorRoutes(r.PathPrefix("/operator/v1").Subrouter())
+	r.PathPrefix("/operator/").HandlerFunc(s.operatorNotFound)
+	for _, m := range dirs {
+		s.directionRoutes(r, m)
+	}
+	r.PathPrefix("/").Methods(http.MethodGet, http.MethodHead).HandlerFunc(s.download)
+	r.PathPrefix("/").Methods(http.MethodDelete).HandlerFunc(s.deleteLink)
+	r.NotFoundHandler = http.HandlerFunc(notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(notFound)
+	return r
+}
+
+func (s *Server) directionRoutes(r *mux.Router, m *Mounted) {
+	mount := func(path string, handlers map[string]http.HandlerFunc) {
+		allowed := make([]string, 0, len(handlers))
+		for method := range handlers {
+			allowed = append(allowed, method)
+		}
+		r.Path(m.Prefix + path).HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			h, ok := handlers[req.Method]
+			if !ok && req.Method == http.MethodHead {
+				h, ok = handlers[http.MethodGet]
+			}
+			if !ok {
+				w.Header().Set("Allow", joinMethods(allowed))
+				m.Dir.Errors.WriteFailure(w, http.StatusMethodNotAllowed, http.StatusText(http.StatusMethodNotAllowed))
+				return
+			}
+			h(w, req)
+		})
+	}
+	packages := map[string]http.HandlerFunc{http.MethodGet: s.list(m)}
+	if m.Dir.Operation(sdk.OpUpload) != nil {
+		packages[http.MethodPost] = s.upload(m)
+	}
+	mount("/packages", packages)
+	if m.Dir.Operation(sdk.OpMassreport) != nil {
+		mount("/massreport", map[string]http.HandlerFunc{http.MethodGet: s.massreport(m)})
+	}
+}

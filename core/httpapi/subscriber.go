@@ -1,0 +1,168 @@
+package httpapi
+
+import (
+	"bufio"
+	"net/http"
+	"time"
+
+	"github.com/reportgate/reportgate/core/direction"
+	"github.com/reportgate/reportgate/core/store"
+	"github.com/reportgate/reportgate/sdk"
+)
+
+// writeDirectionFailure renders a failure in the direction's own format.
+func writeDirectionFailure(w http.ResponseWriter, m *Mounted, f *failure) {
+	if f.status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
+	if len(f.violations) > 0 {
+		m.Dir.Errors.WriteInvalid(w, f.status, f.violations)
+		return
+	}
+	m.Dir.Errors.WriteFailure(w, f.status, f.message)
+}
+
+// upload is POST {prefix}/packages: a subscriber's package, answered with
+// the operation's declared response.
+func (s *Server) upload(m *Mounted) http.HandlerFunc {
+	op := m.Dir.Operation(sdk.OpUpload)
+	return func(w http.ResponseWriter, r *http.Request) {
+		in, f := s.readIntake(w, r, op.FileParam())
+		if f != nil {
+			writeDirectionFailure(w, m, f)
+			return
+		}
+		defer in.discard()
+		p, f := s.accept(r.Context(), m, sdk.OpUpload, r, in)
+		if f != nil {
+			writeDirectionFailure(w, m, f)
+			return
+		}
+		body := op.Response.AppendItem(nil, p, s.opts.Location)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		w.Write(body)
+	}
+}
+
+// list is GET {prefix}/packages: the subscriber's inbound packages.
+func (s *Server) list(m *Mounted) http.HandlerFunc {
+	op := m.Dir.Operation(sdk.OpList)
+	return func(w http.ResponseWriter, r *http.Request) {
+		bound, f := s.bindQuery(r, op)
+		if f != nil {
+			writeDirectionFailure(w, m, f)
+			return
+		}
+		filter := store.InboundFilter{
+			Direction: m.Dir.Name(),
+			Type:      bound.Fields[sdk.FieldType],
+			GUID:      bound.Fields[sdk.FieldGUID],
+			Gate:      bound.Fields[sdk.FieldGate],
+		}
+		s.stream(w, r, m, op.Response, func(each func(*store.Package) error) error {
+			return s.opts.Store.EachInbound(r.Context(), filter, each)
+		})
+	}
+}
+
+// massreport is GET {prefix}/massreport: mass mailings received in a date
+// range, today by default, the end inclusive.
+func (s *Server) massreport(m *Mounted) http.HandlerFunc {
+	op := m.Dir.Operation(sdk.OpMassreport)
+	return func(w http.ResponseWriter, r *http.Request) {
+		bound, f := s.bindQuery(r, op)
+		if f != nil {
+			writeDirectionFailure(w, m, f)
+			return
+		}
+		since, until := mailingRange(bound, s.opts.Now().In(s.opts.Location))
+		filter := store.MailingFilter{
+			Direction: m.Dir.Name(), Code: bound.Fields[sdk.FieldCode], Since: since, Until: until,
+		}
+		s.stream(w, r, m, op.Response, func(each func(*store.Package) error) error {
+			return s.opts.Store.EachMailing(r.Context(), filter, each)
+		})
+	}
+}
+
+// mailingRange is the half-open range [since, until) a massreport asks
+// for. Without a start it begins today; without an end it ends with
+// today; an end given as a bare date includes that whole day, and one
+// given to the second includes that second.
+func mailingRange(b direction.Bound, now time.Time) (since, until time.Time) {
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	since, until = today, today.AddDate(0, 0, 1)
+	if at, ok := b.Times[sdk.FieldSince]; ok {
+		since = at.Time
+	}
+	if at, ok := b.Times[sdk.FieldUntil]; ok {
+		if at.DateOnly {
+			until = at.AddDate(0, 0, 1)
+		} else {
+			until = at.Add(time.Second)
+		}
+	}
+	return since, until
+}
+
+func (s *Server) bindQuery(r *http.Request, op *direction.Operation) (direction.Bound, *failure) {
+	src, f := readQuery(r)
+	if f != nil {
+		return direction.Bound{}, f
+	}
+	bound, vs := op.Bind(src, s.opts.Location)
+	if len(vs) > 0 {
+		return direction.Bound{}, invalid(vs...)
+	}
+	return bound, nil
+}
+
+// streamBuffer is how much of a list is gathered before it is written.
+const streamBuffer = 32 << 10
+
+// stream writes a JSON array as the rows are read, so a list of any
+// length takes constant memory. Until the first row the status can still
+// change; after it, an error can only cut the response short, which the
+// client sees as a broken body rather than a short, valid-looking list.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp *direction.Response, query func(func(*store.Package) error) error) {
+	var (
+		bw      *bufio.Writer
+		scratch []byte
+		count   int
+	)
+	start := func() {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		bw = bufio.NewWriterSize(w, streamBuffer)
+		bw.WriteByte('[')
+	}
+	err := query(func(p *store.Package) error {
+		if bw == nil {
+			start()
+		}
+		scratch = scratch[:0]
+		if count > 0 {
+			scratch = append(scratch, ", "...)
+		}
+		scratch = resp.AppendItem(scratch, p, s.opts.Location)
+		count++
+		_, err := bw.Write(scratch)
+		return err
+	})
+	if err != nil {
+		if bw == nil {
+			writeDirectionFailure(w, m, s.serverFailure("read the list", err))
+			return
+		}
+		if r.Context().Err() == nil {
+			s.opts.Logger.Error("list cut short", "direction", m.Dir.Name(), "error", err)
+		}
+		panic(http.ErrAbortHandler)
+	}
+	if bw == nil {
+		start()
+	}
+	bw.WriteByte(']')
+	bw.Flush()
+}

@@ -1,0 +1,233 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Insert stores a package row. When the package names both a guid and a
+// gate, it also records that the guid belongs to that gate, and refuses
+// with ErrGateConflict if it already belongs to another.
+func (s *Store) Insert(ctx context.Context, p *Package) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if p.GUID != "" && p.Gate != "" {
+			if err := s.bindGate(ctx, tx, p.Direction, string(p.GUID), string(p.Gate)); err != nil {
+				return err
+			}
+		}
+		err := tx.QueryRowxContext(ctx, s.rebind(`INSERT INTO packages
+			(id, direction, kind, uid, type, guid, gate, code, filename, link, link_path,
+			 size, sha256, client_ip, sent_at, date_in, attrs)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`),
+			p.ID, p.Direction, p.Kind, p.UID, p.Type, p.GUID, p.Gate, p.Code, p.Filename, p.Link, p.LinkPath,
+			p.Size, p.SHA256, p.ClientIP, s.atOrNil(p.SentAt.Ptr()), s.at(p.DateIn.Time), p.Attrs,
+		).Scan(&p.Seq)
+		if err != nil {
+			return fmt.Errorf("insert package: %w", mapError(err))
+		}
+		return nil
+	})
+}
+
+func (s *Store) bindGate(ctx context.Context, q queryer, direction, guid, gate string) error {
+	_, err := q.ExecContext(ctx, s.rebind(`INSERT INTO subscribers (direction, guid, gate) VALUES (?, ?, ?)
+		ON CONFLICT (direction, guid) DO NOTHING`), direction, guid, gate)
+	if err != nil {
+		return fmt.Errorf("bind guid to gate: %w", mapError(err))
+	}
+	known, err := s.gateOf(ctx, q, direction, guid)
+	if err != nil {
+		return err
+	}
+	if known != gate {
+		return ErrGateConflict
+	}
+	return nil
+}
+
+// GateOf returns the gate a guid belongs to in a direction, or
+// ErrNotFound.
+func (s *Store) GateOf(ctx context.Context, direction, guid string) (string, error) {
+	return s.gateOf(ctx, s.db, direction, guid)
+}
+
+func (s *Store) gateOf(ctx context.Context, q queryer, direction, guid string) (string, error) {
+	var gate string
+	err := q.GetContext(ctx, &gate, s.rebind(`SELECT gate FROM subscribers WHERE direction = ? AND guid = ?`), direction, guid)
+	if err != nil {
+		return "", fmt.Errorf("gate of %s: %w", guid, mapError(err))
+	}
+	return gate, nil
+}
+
+// InboundFilter selects a subscriber's list. Empty GUID and Gate match any.
+type InboundFilter struct {
+	Direction, Type, GUID, Gate string
+}
+
+// EachInbound calls fn for every inbound package the filter selects that
+// is not deleted, oldest first, as the rows are read, so that a list of
+// any length is written without being held in memory.
+func (s *Store) EachInbound(ctx context.Context, f InboundFilter, fn func(*Package) error) error {
+	query := `SELECT ` + packageColumns + ` FROM packages
+		WHERE kind = 'inbound' AND deleted_at IS NULL AND direction = ? AND type = ?`
+	args := []any{f.Direction, f.Type}
+	if f.GUID != "" {
+		query += ` AND guid = ?`
+		args = append(args, f.GUID)
+	}
+	if f.Gate != "" {
+		query += ` AND gate = ?`
+		args = append(args, f.Gate)
+	}
+	return s.each(ctx, query+` ORDER BY seq`, args, fn)
+}
+
+// MailingFilter selects mass mailings received in [Since, Until). An
+// empty Code matches any.
+type MailingFilter struct {
+	Direction, Code string
+	Since, Until    time.Time
+}
+
+// EachMailing calls fn for every mailing the filter selects, oldest first.
+func (s *Store) EachMailing(ctx context.Context, f MailingFilter, fn func(*Package) error) error {
+	query := `SELECT ` + packageColumns + ` FROM packages
+		WHERE kind = 'mailing' AND direction = ?`
+	args := []any{f.Direction}
+	if f.Code != "" {
+		query += ` AND code = ?`
+		args = append(args, f.Code)
+	}
+	query += ` AND date_in >= ? AND date_in < ? ORDER BY date_in, seq`
+	args = append(args, s.at(f.Since), s.at(f.Until))
+	return s.each(ctx, query, args, fn)
+}
+
+func (s *Store) each(ctx context.Context, query string, args []any, fn func(*Package) error) error {
+	rows, err := s.db.QueryxContext(ctx, s.rebind(query), args...)
+	if err != nil {
+		return fmt.Errorf("query packages: %w", err)
+	}
+	defer rows.Close()
+	var p Package
+	for rows.Next() {
+		p = Package{}
+		if err := rows.StructScan(&p); err != nil {
+			return fmt.Errorf("read package: %w", err)
+		}
+		if err := fn(&p); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read packages: %w", err)
+	}
+	return nil
+}
+
+// ByLink returns the package whose link, without leading slashes, is path.
+func (s *Store) ByLink(ctx context.Context, path string) (*Package, error) {
+	return s.one(ctx, `SELECT `+packageColumns+` FROM packages WHERE link_path = ?`, path)
+}
+
+// ByID returns the package with the id.
+func (s *Store) ByID(ctx context.Context, id string) (*Package, error) {
+	return s.one(ctx, `SELECT `+packageColumns+` FROM packages WHERE id = ?`, id)
+}
+
+func (s *Store) one(ctx context.Context, query string, args ...any) (*Package, error) {
+	var p Package
+	if err := s.db.GetContext(ctx, &p, s.rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("get package: %w", mapError(err))
+	}
+	return &p, nil
+}
+
+// MarkDeleted takes the inbound package at a link off every list,
+// recording when; a package already deleted keeps its first date, and a
+// mass mailing, which is every subscriber's, is left as it is. Only
+// packages of the listed directions are touched. It returns the package,
+// or ErrNotFound.
+func (s *Store) MarkDeleted(ctx context.Context, path string, directions []string, at time.Time) (*Package, error) {
+	if len(directions) == 0 {
+		return nil, ErrNotFound
+	}
+	query, args, err := sqlx.In(`UPDATE packages
+		SET deleted_at = CASE WHEN kind = 'inbound' THEN COALESCE(deleted_at, ?) ELSE deleted_at END
+		WHERE link_path = ? AND direction IN (?) RETURNING `+packageColumns, s.at(at), path, directions)
+	if err != nil {
+		return nil, fmt.Errorf("build delete: %w", err)
+	}
+	return s.one(ctx, query, args...)
+}
+
+// Ack records that an upload was forwarded to the regulator; acking again
+// keeps the first date. It returns ErrNotFound for an unknown id, and for
+// a package that is not an upload.
+func (s *Store) Ack(ctx context.Context, id string, at time.Time) (*Package, error) {
+	return s.one(ctx, `UPDATE packages SET acked_at = COALESCE(acked_at, ?)
+		WHERE id = ? AND kind = 'upload' RETURNING `+packageColumns, s.at(at), id)
+}
+
+// Outbox returns up to limit uploads of a direction not yet acknowledged,
+// after the sequence number after, oldest first.
+func (s *Store) Outbox(ctx context.Context, direction string, after int64, limit int) ([]Package, error) {
+	var out []Package
+	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+packageColumns+` FROM packages
+		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ? AND seq > ?
+		ORDER BY seq LIMIT ?`), direction, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("outbox of %s: %w", direction, err)
+	}
+	return out, nil
+}
+
+// Purgeable returns up to limit packages deleted before the time whose
+// bytes are still kept.
+func (s *Store) Purgeable(ctx context.Context, before time.Time, limit int) ([]Package, error) {
+	var out []Package
+	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+packageColumns+` FROM packages
+		WHERE deleted_at IS NOT NULL AND purged_at IS NULL AND deleted_at < ?
+		ORDER BY deleted_at LIMIT ?`), s.at(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("purgeable packages: %w", err)
+	}
+	return out, nil
+}
+
+// MarkPurged records that a package's bytes are gone.
+func (s *Store) MarkPurged(ctx context.Context, id string, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`UPDATE packages SET purged_at = ? WHERE id = ?`), s.at(at), id)
+	if err != nil {
+		return fmt.Errorf("mark %s purged: %w", id, err)
+	}
+	return nil
+}
+
+// Existing returns which of the ids have a row.
+func (s *Store) Existing(ctx context.Context, ids []string) (map[string]bool, error) {
+	found := make(map[string]bool, len(ids))
+	if len(ids) == 0 {
+		return found, nil
+	}
+	query, args, err := sqlx.In(`SELECT id FROM packages WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("build id query: %w", err)
+	}
+	var have []string
+	if err := s.db.SelectContext(ctx, &have, s.rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("look up ids: %w", err)
+	}
+	for _, id := range have {
+		found[id] = true
+	}
+	return found, nil
+}
+
+// IsNotFound reports whether err is a lookup that matched nothing.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

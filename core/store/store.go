@@ -1,0 +1,181 @@
+// Package store keeps package records in PostgreSQL or in embedded SQLite.
+// SQL is written once with ? placeholders and rebound for the dialect;
+// the two dialects differ only in their migrations and in how a time is
+// passed (timestamptz in PostgreSQL, integer microseconds in SQLite).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver, registered as "postgres"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // the embedded SQLite driver, registered as "sqlite"
+
+	"github.com/reportgate/reportgate/migrations"
+)
+
+// Dialect is the SQL dialect of a database.
+type Dialect string
+
+const (
+	// Postgres is PostgreSQL through lib/pq.
+	Postgres Dialect = "postgres"
+	// SQLite is embedded SQLite through modernc.org/sqlite.
+	SQLite Dialect = "sqlite"
+)
+
+// Store is the package database.
+type Store struct {
+	db      *sqlx.DB
+	dialect Dialect
+}
+
+// Open connects to a database URL: postgres://… (or postgresql://…) or
+// sqlite:PATH. It does not migrate; call Migrate.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	dialect, dsn, err := ParseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sqlx.Open(string(dialect), dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	if dialect == SQLite {
+		// SQLite has one writer at a time; a small pool of connections
+		// lets reads go on beside it under WAL.
+		db.SetMaxOpenConns(8)
+	} else {
+		db.SetMaxOpenConns(32)
+		db.SetMaxIdleConns(32)
+	}
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	return &Store{db: db, dialect: dialect}, nil
+}
+
+// ParseURL splits a database URL into its dialect and the driver's DSN.
+func ParseURL(databaseURL string) (Dialect, string, error) {
+	switch {
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		if _, err := url.Parse(databaseURL); err != nil {
+			return "", "", fmt.Errorf("postgres URL: %w", err)
+		}
+		return Postgres, databaseURL, nil
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		path := strings.TrimPrefix(databaseURL, "sqlite:")
+		if path == "" {
+			return "", "", errors.New("sqlite URL names no file: want sqlite:PATH")
+		}
+		return SQLite, sqliteDSN(path), nil
+	default:
+		return "", "", errors.New("unknown database: want postgres://… or sqlite:PATH")
+	}
+}
+
+// sqliteDSN sets the pragmas the store relies on: WAL so reads go on
+// during a write, a busy timeout so writers queue rather than fail, full
+// sync so a committed package survives a power cut, and immediate
+// transactions so two writers never deadlock upgrading a read lock.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
+}
+
+// Dialect reports the database's dialect.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB exposes the connection pool, for tests and benchmarks that inspect
+// the database directly.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Migrate applies every pending migration and returns the versions it
+// applied.
+func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
+	fsys, err := migrations.FS(string(s.dialect))
+	if err != nil {
+		return nil, err
+	}
+	gooseDialect := goose.DialectPostgres
+	if s.dialect == SQLite {
+		gooseDialect = goose.DialectSQLite3
+	}
+	provider, err := goose.NewProvider(gooseDialect, s.db.DB, fsys)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	applied := make([]int64, 0, len(results))
+	for _, r := range results {
+		applied = append(applied, r.Source.Version)
+	}
+	return applied, nil
+}
+
+// queryer is what both *sqlx.DB and *sqlx.Tx offer, so a query can run
+// inside or outside a transaction as its caller decides.
+type queryer interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+var (
+	_ queryer = (*sqlx.DB)(nil)
+	_ queryer = (*sqlx.Tx)(nil)
+)
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapError(err))
+	}
+	return nil
+}
+
+// rebind turns ? placeholders into the dialect's own.
+func (s *Store) rebind(query string) string { return s.db.Rebind(query) }
+
+// at is a time as the dialect stores it.
+func (s *Store) at(t time.Time) any {
+	if s.dialect == SQLite {
+		return t.UnixMicro()
+	}
+	return t.UTC()
+}
+
+// atOrNil is at for an optional time.
+func (s *Store) atOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return s.at(*t)
+}

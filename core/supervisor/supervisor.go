@@ -1,0 +1,237 @@
+// Package supervisor runs direction plugins as child processes through
+// go-plugin, and keeps them running. go-plugin starts a process once and
+// only lets its exit be polled; the supervisor notices a dead plugin and
+// starts a new client with backoff, while the host keeps answering the
+// direction's requests that need no plugin.
+package supervisor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/reportgate/reportgate/sdk"
+)
+
+// ErrUnavailable is a plugin that is not running right now.
+var ErrUnavailable = errors.New("plugin unavailable")
+
+// Config is one plugin to run.
+type Config struct {
+	// Name is the direction's name, used in logs.
+	Name string
+	// Path is the plugin binary.
+	Path string
+	// SHA256 pins the binary's checksum when set (lower-case hex).
+	SHA256 string
+	// StartTimeout bounds the start and the handshake.
+	StartTimeout time.Duration
+	// Logger receives the supervisor's and the plugin's log lines.
+	Logger hclog.Logger
+}
+
+// State is a plugin's health.
+type State string
+
+const (
+	// StateUp is a running plugin.
+	StateUp State = "up"
+	// StateRestarting is a plugin that died and is being started again.
+	StateRestarting State = "restarting"
+	// StateStopped is a plugin that was shut down.
+	StateStopped State = "stopped"
+)
+
+// Plugin is a supervised plugin process.
+type Plugin struct {
+	cfg      Config
+	manifest sdk.Manifest
+
+	mu       sync.Mutex
+	client   *goplugin.Client
+	dir      sdk.Direction
+	state    State
+	restarts int
+	lastErr  error
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Start launches a plugin, performs the handshake, reads its manifest, and
+// from then on restarts it whenever it dies.
+func Start(ctx context.Context, cfg Config) (*Plugin, error) {
+	client, dir, err := launch(cfg)
+	if err != nil {
+		return nil, err
+	}
+	m, err := dir.Manifest(ctx)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("plugin %s: read manifest: %w", cfg.Name, err)
+	}
+	p := &Plugin{
+		cfg: cfg, manifest: m, client: client, dir: dir, state: StateUp,
+		stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	go p.watch()
+	return p, nil
+}
+
+// launch starts the process and dispenses the direction.
+func launch(cfg Config) (*goplugin.Client, sdk.Direction, error) {
+	cmd := exec.Command(cfg.Path)
+	// The child gets SIGKILL when the host dies, however it dies; the
+	// SDK's Serve also exits once it is re-parented.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cc := &goplugin.ClientConfig{
+		HandshakeConfig:  sdk.Handshake(),
+		VersionedPlugins: sdk.VersionedPlugins(nil),
+		Cmd:              cmd,
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		Logger:           cfg.Logger,
+		AutoMTLS:         true,
+		StartTimeout:     cfg.StartTimeout,
+	}
+	if cfg.SHA256 != "" {
+		sum, err := hex.DecodeString(cfg.SHA256)
+		if err != nil {
+			return nil, nil, fmt.Errorf("plugin %s: sha256: %w", cfg.Name, err)
+		}
+		cc.SecureConfig = &goplugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	}
+	client := goplugin.NewClient(cc)
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return nil, nil, fmt.Errorf("plugin %s (%s): %w", cfg.Name, cfg.Path, err)
+	}
+	raw, err := rpc.Dispense(sdk.PluginKey)
+	if err != nil {
+		client.Kill()
+		return nil, nil, fmt.Errorf("plugin %s: dispense: %w", cfg.Name, err)
+	}
+	dir, ok := raw.(sdk.Direction)
+	if !ok {
+		client.Kill()
+		return nil, nil, fmt.Errorf("plugin %s: dispensed %T, not a direction", cfg.Name, raw)
+	}
+	return client, dir, nil
+}
+
+// Manifest is the manifest the plugin declared at its first start.
+func (p *Plugin) Manifest() sdk.Manifest { return p.manifest }
+
+// Direction returns the running plugin, or ErrUnavailable while it is
+// restarting.
+func (p *Plugin) Direction() (sdk.Direction, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != StateUp || p.client.Exited() {
+		return nil, ErrUnavailable
+	}
+	return p.dir, nil
+}
+
+// Status is a plugin's health for /readyz.
+type Status struct {
+	State    State  `json:"state"`
+	Restarts int    `json:"restarts"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Status reports the plugin's health.
+func (p *Plugin) Status() Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := Status{State: p.state, Restarts: p.restarts}
+	if p.lastErr != nil {
+		s.Error = p.lastErr.Error()
+	}
+	return s
+}
+
+// pollInterval is how often the supervisor looks at the process:
+// go-plugin offers no exit notification, only Exited.
+const pollInterval = 50 * time.Millisecond
+
+// Backoff bounds between restarts of a plugin that keeps dying.
+const (
+	firstBackoff = 100 * time.Millisecond
+	maxBackoff   = 10 * time.Second
+)
+
+func (p *Plugin) watch() {
+	defer close(p.done)
+	ticker := time.NewTicker(pollInterval)
+	defer ticker.Stop()
+	backoff := firstBackoff
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-ticker.C:
+		}
+		p.mu.Lock()
+		exited := p.client.Exited()
+		if exited {
+			p.state = StateRestarting
+		}
+		p.mu.Unlock()
+		if !exited {
+			continue
+		}
+		p.cfg.Logger.Warn("plugin exited; restarting", "backoff", backoff)
+		client, dir, err := launch(p.cfg)
+		p.mu.Lock()
+		p.restarts++
+		p.lastErr = err
+		if err == nil {
+			p.client, p.dir, p.state = client, dir, StateUp
+		}
+		p.mu.Unlock()
+		if err == nil {
+			p.cfg.Logger.Info("plugin restarted")
+			backoff = firstBackoff
+			continue
+		}
+		p.cfg.Logger.Error("plugin restart failed", "error", err)
+		select {
+		case <-p.stop:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// Close stops supervising and kills the process.
+func (p *Plugin) Close() {
+	close(p.stop)
+	<-p.done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.state = StateStopped
+	p.client.Kill()
+}
+
+// NewLogger returns the logger for a plugin's client. go-plugin relays
+// each line the plugin logs through it, so the plugin's lines appear in
+// the host's log named plugin.<name>.
+func NewLogger(w io.Writer, name string) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:   "plugin." + name,
+		Level:  hclog.Info,
+		Output: w,
+	})
+}
