@@ -21,7 +21,7 @@ var (
 
 // container is what a container name says.
 type container struct {
-	subscriber, taxOffice                   string
+	subscriber, taxOffice                 string
 	docUID, docflow, transaction, docType string
 }
 
