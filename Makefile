@@ -16,7 +16,7 @@ run: build
 	./bin/reportgate serve --config $(CONFIG)
 
 # Store and end-to-end suites run on SQLite, and on PostgreSQL too when
-# REPORTGATE_TEST_POSTGRES_URL is set (.ci/run sets it).
+# POSTGRES_TEST_URL is set (.ci/run sets it).
 test: vet
 	$(GO) test -count=1 ./...
 	cd sdk && $(GO) test -count=1 ./...
