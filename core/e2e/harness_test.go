@@ -265,11 +265,17 @@ func (h *Host) SetDateIn(t *testing.T, id string, at time.Time) {
 func (h *Host) PluginPIDs(t *testing.T) map[string]int {
 	t.Helper()
 	out := map[string]int{}
-	children, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", h.PID(), h.PID()))
+	// Each thread lists the children it started, so read every thread's.
+	tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", h.PID()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range strings.Fields(string(children)) {
+	var children []string
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		children = append(children, strings.Fields(string(b))...)
+	}
+	for _, f := range children {
 		var pid int
 		fmt.Sscan(f, &pid)
 		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
