@@ -73,6 +73,13 @@ type InboundFilter struct {
 // is not deleted, oldest first, as the rows are read, so that a list of
 // any length is written without being held in memory.
 func (s *Store) EachInbound(ctx context.Context, f InboundFilter, fn func(*Package) error) error {
+	query, args := inboundQuery(f)
+	return s.each(ctx, query, args, fn)
+}
+
+// inboundQuery is the list's SQL. Each combination of filters has an
+// index of its own (see the migrations).
+func inboundQuery(f InboundFilter) (string, []any) {
 	query := `SELECT ` + packageColumns + ` FROM packages
 		WHERE kind = 'inbound' AND deleted_at IS NULL AND direction = ? AND type = ?`
 	args := []any{f.Direction, f.Type}
@@ -84,7 +91,7 @@ func (s *Store) EachInbound(ctx context.Context, f InboundFilter, fn func(*Packa
 		query += ` AND gate = ?`
 		args = append(args, f.Gate)
 	}
-	return s.each(ctx, query+` ORDER BY seq`, args, fn)
+	return query + ` ORDER BY seq`, args
 }
 
 // MailingFilter selects mass mailings received in [Since, Until). An
@@ -96,6 +103,12 @@ type MailingFilter struct {
 
 // EachMailing calls fn for every mailing the filter selects, oldest first.
 func (s *Store) EachMailing(ctx context.Context, f MailingFilter, fn func(*Package) error) error {
+	query, args := s.mailingQuery(f)
+	return s.each(ctx, query, args, fn)
+}
+
+// mailingQuery is the massreport's SQL.
+func (s *Store) mailingQuery(f MailingFilter) (string, []any) {
 	query := `SELECT ` + packageColumns + ` FROM packages
 		WHERE kind = 'mailing' AND direction = ?`
 	args := []any{f.Direction}
@@ -104,8 +117,7 @@ func (s *Store) EachMailing(ctx context.Context, f MailingFilter, fn func(*Packa
 		args = append(args, f.Code)
 	}
 	query += ` AND date_in >= ? AND date_in < ? ORDER BY date_in, seq`
-	args = append(args, s.at(f.Since), s.at(f.Until))
-	return s.each(ctx, query, args, fn)
+	return query, append(args, s.at(f.Since), s.at(f.Until))
 }
 
 func (s *Store) each(ctx context.Context, query string, args []any, fn func(*Package) error) error {
@@ -130,9 +142,17 @@ func (s *Store) each(ctx context.Context, query string, args []any, fn func(*Pac
 	return nil
 }
 
+// The lookups by link and the outbox page, each served by an index.
+const (
+	byLinkQuery = `SELECT ` + packageColumns + ` FROM packages WHERE link_path = ?`
+	outboxQuery = `SELECT ` + packageColumns + ` FROM packages
+		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ? AND seq > ?
+		ORDER BY seq LIMIT ?`
+)
+
 // ByLink returns the package whose link, without leading slashes, is path.
 func (s *Store) ByLink(ctx context.Context, path string) (*Package, error) {
-	return s.one(ctx, `SELECT `+packageColumns+` FROM packages WHERE link_path = ?`, path)
+	return s.one(ctx, byLinkQuery, path)
 }
 
 // ByID returns the package with the id.
@@ -178,9 +198,7 @@ func (s *Store) Ack(ctx context.Context, id string, at time.Time) (*Package, err
 // after the sequence number after, oldest first.
 func (s *Store) Outbox(ctx context.Context, direction string, after int64, limit int) ([]Package, error) {
 	var out []Package
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+packageColumns+` FROM packages
-		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ? AND seq > ?
-		ORDER BY seq LIMIT ?`), direction, after, limit)
+	err := s.db.SelectContext(ctx, &out, s.rebind(outboxQuery), direction, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox of %s: %w", direction, err)
 	}
