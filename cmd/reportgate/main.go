@@ -3,6 +3,7 @@
 //
 //	reportgate serve   --config FILE   start the server
 //	reportgate migrate --config FILE   apply the database migrations
+//	reportgate plugins inspect BINARY  print a plugin's manifest
 //	reportgate version                 print the version
 package main
 
@@ -31,6 +32,7 @@ const usage = `usage: reportgate <command> [flags]
 commands:
   serve   --config FILE   start the server
   migrate --config FILE   apply the database migrations and exit
+  plugins inspect BINARY  print a plugin's manifest as JSON and YAML, and check it
   version                 print the version
 
 Environment variables override the file: REPORTGATE_DATABASE__URL sets
@@ -54,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(args[1:], stderr)
 	case "migrate":
 		return migrate(args[1:], stdout)
+	case "plugins":
+		return plugins(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "reportgate %s (plugin protocol %d)\n", version, sdk.ProtocolVersion)
 		return nil

@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/reportgate/reportgate/core/store/storetest"
+	"github.com/reportgate/reportgate/sdk"
 )
 
 func TestVersion(t *testing.T) {
@@ -121,6 +125,39 @@ func TestPluginsAndSDKImportOnlyTheSDK(t *testing.T) {
 	for _, banned := range hostOnly {
 		if strings.Contains(string(gomod), banned) {
 			t.Errorf("sdk/go.mod requires %s", banned)
+		}
+	}
+}
+
+// TestPluginsInspectPrintsTheManifest builds a bundled plugin and inspects
+// it: the JSON and the YAML both carry the manifest, and it is valid.
+func TestPluginsInspectPrintsTheManifest(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "rosstat")
+	build := exec.Command("go", "build", "-o", bin, "./plugins/rosstat")
+	build.Dir = filepath.Join("..", "..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, format := range []string{"json", "yaml"} {
+		var out, errOut bytes.Buffer
+		if err := run([]string{"plugins", "inspect", "--format", format, bin}, &out, &errOut); err != nil {
+			t.Fatalf("%s: %v\n%s", format, err, errOut.String())
+		}
+		var m sdk.Manifest
+		var err error
+		if format == "json" {
+			err = json.Unmarshal(out.Bytes(), &m)
+		} else {
+			err = yaml.Unmarshal(out.Bytes(), &m)
+		}
+		if err != nil {
+			t.Fatalf("%s output does not parse: %v\n%s", format, err, out.String())
+		}
+		if m.Name != "rosstat" || m.Operation(sdk.OpMassreport) == nil || m.Protocol != sdk.ProtocolVersion {
+			t.Fatalf("%s manifest: %+v", format, m)
+		}
+		if !strings.Contains(errOut.String(), "is valid") {
+			t.Fatalf("%s: no verdict in %q", format, errOut.String())
 		}
 	}
 }

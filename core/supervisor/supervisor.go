@@ -235,3 +235,17 @@ func NewLogger(w io.Writer, name string) hclog.Logger {
 		Output: w,
 	})
 }
+
+// Inspect starts a plugin only to read its manifest, and stops it.
+func Inspect(ctx context.Context, cfg Config) (sdk.Manifest, error) {
+	client, dir, err := launch(cfg)
+	if err != nil {
+		return sdk.Manifest{}, err
+	}
+	defer client.Kill()
+	m, err := dir.Manifest(ctx)
+	if err != nil {
+		return sdk.Manifest{}, fmt.Errorf("plugin %s: read manifest: %w", cfg.Name, err)
+	}
+	return m, nil
+}
