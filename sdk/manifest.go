@@ -27,6 +27,20 @@ type Manifest struct {
 	Operations []Operation `json:"operations" yaml:"operations"`
 }
 
+// RoutePath is where a subscriber operation is served below the prefix:
+// its Path, or the default for its kind; "" for operator operations.
+func (op *Operation) RoutePath() string {
+	switch {
+	case op.Path != "":
+		return op.Path
+	case op.Kind == OpUpload || op.Kind == OpList:
+		return "packages"
+	case op.Kind == OpMassreport:
+		return "massreport"
+	}
+	return ""
+}
+
 // Operation looks an operation up by kind; it returns nil when the
 // direction does not declare it.
 func (m *Manifest) Operation(kind OperationKind) *Operation {
@@ -97,6 +111,11 @@ type Operation struct {
 	// "/{regnum}/{uid}/{filename}". It must contain {uid}, which makes every
 	// link unique. A leading slash is kept in the rendered link.
 	Link string `json:"link,omitempty" yaml:"link,omitempty"`
+	// Path is where a subscriber operation is served, below the
+	// direction's prefix: one or more lower-case segments such as
+	// "mailings". It defaults to "packages" for upload and list and to
+	// "massreport" for massreport. Operator operations have fixed routes.
+	Path string `json:"path,omitempty" yaml:"path,omitempty"`
 	// Response is the shape of a successful answer. Operator operations
 	// answer in the host's own format and leave it empty.
 	Response Response `json:"response,omitempty" yaml:"response,omitempty"`

@@ -3,6 +3,7 @@
 //
 //	reportgate serve   --config FILE   start the server
 //	reportgate migrate --config FILE   apply the database migrations
+//	reportgate reload  --config FILE   apply the configuration's directions to a running server
 //	reportgate plugins inspect BINARY  print a plugin's manifest
 //	reportgate version                 print the version
 package main
@@ -32,6 +33,9 @@ const usage = `usage: reportgate <command> [flags]
 commands:
   serve   --config FILE   start the server
   migrate --config FILE   apply the database migrations and exit
+  reload  --config FILE   make the running server apply the file's directions
+                          (the same as sending it SIGHUP); --url overrides
+                          the address read from http.addr
   plugins inspect BINARY  print a plugin's manifest as JSON and YAML, and check it
   version                 print the version
 
@@ -56,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(args[1:], stderr)
 	case "migrate":
 		return migrate(args[1:], stdout)
+	case "reload":
+		return reload(args[1:], stdout)
 	case "plugins":
 		return plugins(args[1:], stdout, stderr)
 	case "version":
@@ -70,31 +76,63 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-// loadConfig parses a command's --config flag and loads the configuration.
-func loadConfig(command string, args []string) (*config.Config, error) {
+// commandFlags parses a command's flags: --config, and the extra ones
+// the command registers.
+func commandFlags(command string, args []string, extra func(*flag.FlagSet)) (configPath string, err error) {
 	fs := flag.NewFlagSet(command, flag.ContinueOnError)
 	path := fs.String("config", "", "the YAML configuration file")
+	if extra != nil {
+		extra(fs)
+	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return "", err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("%s: unexpected argument %q", command, fs.Arg(0))
+		return "", fmt.Errorf("%s: unexpected argument %q", command, fs.Arg(0))
 	}
-	return config.Load(*path, os.Environ)
+	return *path, nil
+}
+
+// loadConfig parses a command's --config flag and loads the configuration.
+func loadConfig(command string, args []string) (*config.Config, error) {
+	path, err := commandFlags(command, args, nil)
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(path, os.Environ)
 }
 
 func serve(args []string, logOut io.Writer) error {
-	cfg, err := loadConfig("serve", args)
+	path, err := commandFlags("serve", args, nil)
+	if err != nil {
+		return err
+	}
+	load := func() (*config.Config, error) { return config.Load(path, os.Environ) }
+	cfg, err := load()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a, err := app.Open(ctx, cfg, logOut)
+	a, err := app.Open(ctx, cfg, load, logOut)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				// The app logs what the reload did or why it refused.
+				a.Reload(ctx)
+			}
+		}
+	}()
 	return a.Serve(ctx)
 }
 

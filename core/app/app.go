@@ -1,5 +1,6 @@
 // Package app wires the host together: the store, the blob store, the
-// plugins and the HTTP server, from a loaded configuration.
+// plugins and the HTTP server, from a loaded configuration, and swaps the
+// set of directions when the configuration is reloaded.
 package app
 
 import (
@@ -15,34 +16,39 @@ import (
 
 	"github.com/reportgate/reportgate/core/blob"
 	"github.com/reportgate/reportgate/core/config"
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/core/httpapi"
 	"github.com/reportgate/reportgate/core/store"
-	"github.com/reportgate/reportgate/core/supervisor"
 )
+
+// Loader reads the configuration again, for a reload.
+type Loader func() (*config.Config, error)
 
 // App is a running host.
 type App struct {
 	cfg     *config.Config
+	load    Loader
 	log     *slog.Logger
 	logOut  io.Writer
 	store   *store.Store
 	blobs   *blob.Local
-	plugins map[string]*supervisor.Plugin
-	failed  map[string]error
 	server  *httpapi.Server
 	started time.Time
+
+	// mu guards the directions and serialises reloads.
+	mu     sync.Mutex
+	dirs   map[string]*running
+	failed map[string]error
 }
 
 // Open prepares everything the host serves from: it migrates the
 // database, clears temporary files a crash left, and starts the plugins.
 // A plugin that fails to start is logged and reported by /readyz; the
 // other directions are served.
-func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (*App, error) {
+func Open(ctx context.Context, cfg *config.Config, load Loader, logOut io.Writer) (*App, error) {
 	a := &App{
-		cfg: cfg, logOut: logOut, started: time.Now(),
-		log:     slog.New(slog.NewTextHandler(logOut, nil)),
-		plugins: map[string]*supervisor.Plugin{}, failed: map[string]error{},
+		cfg: cfg, load: load, logOut: logOut, started: time.Now(),
+		log:  slog.New(slog.NewTextHandler(logOut, nil)),
+		dirs: map[string]*running{}, failed: map[string]error{},
 	}
 	st, err := store.Open(ctx, cfg.Database.URL)
 	if err != nil {
@@ -69,80 +75,21 @@ func Open(ctx context.Context, cfg *config.Config, logOut io.Writer) (*App, erro
 	if removed > 0 {
 		a.log.Warn("removed temporary files of interrupted uploads", "count", removed)
 	}
-	mounted := a.startDirections(ctx)
 	a.server = httpapi.New(httpapi.Options{
 		Store: st, Blobs: a.blobs, Location: cfg.Location,
 		MaxPackageBytes: cfg.Limits.MaxPackageBytes, OperatorTokens: cfg.Operator.Tokens,
 		CallTimeout: cfg.Plugins.CallTimeout, Logger: a.log, Ready: a.ready,
-	}, mounted)
+		Reload: func(ctx context.Context) (any, error) { return a.Reload(ctx) },
+	}, nil)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.applyDirections(ctx, cfg)
 	return a, nil
-}
-
-// startDirections starts every enabled direction's plugin, in parallel,
-// and compiles its manifest.
-func (a *App) startDirections(ctx context.Context) []*httpapi.Mounted {
-	names := a.cfg.DirectionNames()
-	results := make([]*httpapi.Mounted, len(names))
-	errs := make([]error, len(names))
-	plugins := make([]*supervisor.Plugin, len(names))
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Go(func() {
-			results[i], plugins[i], errs[i] = a.startDirection(ctx, name)
-		})
-	}
-	wg.Wait()
-	var mounted []*httpapi.Mounted
-	for i, name := range names {
-		if errs[i] != nil {
-			a.failed[name] = errs[i]
-			a.log.Error("direction not started", "direction", name, "error", errs[i])
-			continue
-		}
-		a.plugins[name] = plugins[i]
-		mounted = append(mounted, results[i])
-		a.log.Info("direction started", "direction", name, "prefix", results[i].Prefix, "plugin", a.cfg.Directions[name].Plugin)
-	}
-	return mounted
-}
-
-func (a *App) startDirection(ctx context.Context, name string) (*httpapi.Mounted, *supervisor.Plugin, error) {
-	dc := a.cfg.Directions[name]
-	p, err := supervisor.Start(ctx, supervisor.Config{
-		Name: name, Path: dc.Plugin, SHA256: dc.SHA256, StartTimeout: a.cfg.Plugins.StartTimeout,
-		Logger: supervisor.NewLogger(a.logOut, name),
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	m := p.Manifest()
-	if m.Name != name {
-		p.Close()
-		return nil, nil, fmt.Errorf("the plugin %s declares the direction %q, not %q", dc.Plugin, m.Name, name)
-	}
-	dir, err := direction.Compile(m)
-	if err != nil {
-		p.Close()
-		return nil, nil, err
-	}
-	return &httpapi.Mounted{Dir: dir, Prefix: dc.Prefix, Plugin: p}, p, nil
 }
 
 // ready reports the store's and the plugins' health.
 func (a *App) ready(ctx context.Context) (bool, any) {
-	ok := true
-	directions := map[string]any{}
-	for name, p := range a.plugins {
-		st := p.Status()
-		if st.State != supervisor.StateUp {
-			ok = false
-		}
-		directions[name] = st
-	}
-	for name, err := range a.failed {
-		ok = false
-		directions[name] = map[string]string{"state": "failed", "error": err.Error()}
-	}
+	ok, directions := a.directionHealth()
 	dbState := "up"
 	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
@@ -153,8 +100,7 @@ func (a *App) ready(ctx context.Context) (bool, any) {
 }
 
 // Serve answers HTTP on the configured address until ctx ends, then lets
-// in-flight requests finish. ready, when not nil, receives the address
-// once the listener is open.
+// in-flight requests finish.
 func (a *App) Serve(ctx context.Context) error {
 	ln, err := net.Listen("tcp", a.cfg.HTTP.Addr)
 	if err != nil {
@@ -188,9 +134,12 @@ func (a *App) Serve(ctx context.Context) error {
 
 // Close stops the plugins and closes the store.
 func (a *App) Close() {
-	for _, p := range a.plugins {
-		p.Close()
+	a.mu.Lock()
+	for _, d := range a.dirs {
+		d.plugin.Close()
 	}
+	a.dirs = map[string]*running{}
+	a.mu.Unlock()
 	if a.store != nil {
 		a.store.Close()
 	}

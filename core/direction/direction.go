@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/reportgate/reportgate/sdk"
 )
@@ -126,10 +127,63 @@ func Compile(m sdk.Manifest) (*Direction, error) {
 		}
 		d.ops[spec.Kind] = op
 	}
+	if err := d.checkPaths(); err != nil {
+		return nil, fmt.Errorf("manifest of %s: %w", m.Name, err)
+	}
 	if d.ops[sdk.OpList] == nil {
 		return nil, fmt.Errorf("manifest of %s: it declares no list operation", m.Name)
 	}
 	return d, nil
+}
+
+var pathPattern = regexp.MustCompile(`^[a-z0-9_-]+(/[a-z0-9_-]+)*$`)
+
+// checkPaths refuses a path that is not plain, a path on an operator
+// operation, and two operations answering the same method at one path.
+func (d *Direction) checkPaths() error {
+	seen := map[string]sdk.OperationKind{}
+	for kind, op := range d.ops {
+		if op.spec.Path != "" && !pathPattern.MatchString(op.spec.Path) {
+			return fmt.Errorf("operation %q: path %q: want lower-case segments such as \"mailings\"", kind, op.spec.Path)
+		}
+		if op.spec.Path != "" && (kind == sdk.OpDeliver || kind == sdk.OpPublish) {
+			return fmt.Errorf("operation %q: operator operations have fixed routes and take no path", kind)
+		}
+		route := op.Method() + " " + op.spec.RoutePath()
+		if other, clash := seen[route]; clash && op.Method() != "" {
+			return fmt.Errorf("operations %q and %q are both served at %s", other, kind, route)
+		}
+		seen[route] = kind
+	}
+	return nil
+}
+
+// Method is the HTTP method a subscriber operation answers; "" for
+// operator operations.
+func (op *Operation) Method() string {
+	switch op.spec.Kind {
+	case sdk.OpUpload:
+		return "POST"
+	case sdk.OpList, sdk.OpMassreport:
+		return "GET"
+	}
+	return ""
+}
+
+// Path is where a subscriber operation is served below the prefix.
+func (op *Operation) Path() string { return op.spec.RoutePath() }
+
+// Routes lists the direction's subscriber routes below its prefix, as
+// "METHOD path", sorted.
+func (d *Direction) Routes() []string {
+	var out []string
+	for _, op := range d.ops {
+		if op.Method() != "" {
+			out = append(out, op.Method()+" "+op.Path())
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // known reports whether templates and responses may name a field.
@@ -175,6 +229,13 @@ func (d *Direction) compileOperation(spec sdk.Operation) (*Operation, error) {
 		compiled, err := compileParam(p)
 		if err != nil {
 			return nil, fmt.Errorf("parameter %q: %w", p.Name, err)
+		}
+		// A default stands in for the client's value, so it must pass the
+		// same check; otherwise every request without it would be refused.
+		if p.Default != "" {
+			if _, _, v := compiled.check(p.Default, time.UTC); v != nil {
+				return nil, fmt.Errorf("parameter %q: default %q is not a valid value (%s)", p.Name, p.Default, v.Kind)
+			}
 		}
 		op.params = append(op.params, compiled)
 	}

@@ -28,6 +28,9 @@ func (s *Server) operatorRoutes(r *mux.Router) {
 	r.HandleFunc("/directions/{direction}/outbox", s.outbox).Methods(http.MethodGet)
 	r.HandleFunc("/packages/{id}/content", s.content).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/packages/{id}/ack", s.ack).Methods(http.MethodPost)
+	if s.opts.Reload != nil {
+		r.HandleFunc("/reload", s.reload).Methods(http.MethodPost)
+	}
 	r.NotFoundHandler = http.HandlerFunc(s.operatorNotFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeOperatorError(w, http.StatusMethodNotAllowed, "method_not_allowed", "the route does not take this method")
@@ -325,4 +328,14 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.outboxItem(acked))
+}
+
+// reload re-reads the configuration and applies its directions.
+func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
+	report, err := s.opts.Reload(r.Context())
+	if err != nil {
+		writeOperatorError(w, http.StatusUnprocessableEntity, "invalid_config", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, report)
 }

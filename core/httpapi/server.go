@@ -6,8 +6,11 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -50,6 +53,9 @@ type Options struct {
 	Now func() time.Time
 	// Ready reports the health of the store and the plugins, for /readyz.
 	Ready func(ctx context.Context) (ok bool, detail any)
+	// Reload re-reads the configuration and applies its directions, for
+	// POST /operator/v1/reload; nil turns the route off.
+	Reload func(ctx context.Context) (report any, err error)
 }
 
 // Server serves the combined API.
@@ -117,12 +123,26 @@ func (s *Server) router(dirs []*Mounted) *mux.Router {
 }
 
 func (s *Server) directionRoutes(r *mux.Router, m *Mounted) {
-	mount := func(path string, handlers map[string]http.HandlerFunc) {
+	byPath := map[string]map[string]http.HandlerFunc{}
+	add := func(kind sdk.OperationKind, handler func(*Mounted) http.HandlerFunc) {
+		op := m.Dir.Operation(kind)
+		if op == nil {
+			return
+		}
+		if byPath[op.Path()] == nil {
+			byPath[op.Path()] = map[string]http.HandlerFunc{}
+		}
+		byPath[op.Path()][op.Method()] = handler(m)
+	}
+	add(sdk.OpList, s.list)
+	add(sdk.OpUpload, s.upload)
+	add(sdk.OpMassreport, s.massreport)
+	for path, handlers := range byPath {
 		allowed := make([]string, 0, len(handlers))
 		for method := range handlers {
 			allowed = append(allowed, method)
 		}
-		r.Path(m.Prefix + path).HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		r.Path(m.Prefix + "/" + path).HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			h, ok := handlers[req.Method]
 			if !ok && req.Method == http.MethodHead {
 				h, ok = handlers[http.MethodGet]
@@ -135,12 +155,29 @@ func (s *Server) directionRoutes(r *mux.Router, m *Mounted) {
 			h(w, req)
 		})
 	}
-	packages := map[string]http.HandlerFunc{http.MethodGet: s.list(m)}
-	if m.Dir.Operation(sdk.OpUpload) != nil {
-		packages[http.MethodPost] = s.upload(m)
+}
+
+// hostSegments are the first path segments of the host's own routes.
+var hostSegments = []string{"operator", "healthz", "readyz"}
+
+// CheckRoutes refuses a set of directions whose routes clash, with each
+// other or with the host's own routes.
+func CheckRoutes(dirs []*Mounted) error {
+	owner := map[string]string{}
+	for _, m := range dirs {
+		for _, route := range m.Dir.Routes() {
+			method, path, _ := strings.Cut(route, " ")
+			full := m.Prefix + "/" + path
+			first, _, _ := strings.Cut(strings.TrimPrefix(full, "/"), "/")
+			if slices.Contains(hostSegments, first) {
+				return fmt.Errorf("direction %s: route %s %s clashes with the host's /%s", m.Dir.Name(), method, full, first)
+			}
+			key := method + " " + full
+			if other, taken := owner[key]; taken {
+				return fmt.Errorf("direction %s: route %s clashes with direction %s", m.Dir.Name(), key, other)
+			}
+			owner[key] = m.Dir.Name()
+		}
 	}
-	mount("/packages", packages)
-	if m.Dir.Operation(sdk.OpMassreport) != nil {
-		mount("/massreport", map[string]http.HandlerFunc{http.MethodGet: s.massreport(m)})
-	}
+	return nil
 }

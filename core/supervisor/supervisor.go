@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"reflect"
 	"sync"
 	"syscall"
 	"time"
@@ -50,6 +51,10 @@ const (
 	StateRestarting State = "restarting"
 	// StateStopped is a plugin that was shut down.
 	StateStopped State = "stopped"
+	// StateStale is a plugin whose binary, started again, declared another
+	// manifest than the one its routes were built from. It stays down until
+	// a reload mounts the new manifest.
+	StateStale State = "stale"
 )
 
 // Plugin is a supervised plugin process.
@@ -193,6 +198,16 @@ func (p *Plugin) watch() {
 		}
 		p.cfg.Logger.Warn("plugin exited; restarting", "backoff", backoff)
 		client, dir, err := launch(p.cfg)
+		if err == nil {
+			if stale := p.checkManifest(dir); stale != nil {
+				client.Kill()
+				p.mu.Lock()
+				p.client, p.state, p.lastErr = client, StateStale, stale
+				p.mu.Unlock()
+				p.cfg.Logger.Error("plugin not restarted", "error", stale)
+				return
+			}
+		}
 		p.mu.Lock()
 		p.restarts++
 		p.lastErr = err
@@ -213,6 +228,22 @@ func (p *Plugin) watch() {
 		}
 		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+// checkManifest refuses a restarted plugin that declares another manifest
+// than the first start: the host's routes and checks were built from that
+// one.
+func (p *Plugin) checkManifest(dir sdk.Direction) error {
+	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.StartTimeout)
+	defer cancel()
+	m, err := dir.Manifest(ctx)
+	if err != nil {
+		return fmt.Errorf("read manifest: %w", err)
+	}
+	if !reflect.DeepEqual(m, p.manifest) {
+		return errors.New("the plugin binary now declares another manifest; reload the configuration to apply it")
+	}
+	return nil
 }
 
 // Close stops supervising and kills the process.
