@@ -76,6 +76,11 @@ func compileErrors(f sdk.ErrorFormat, extraKinds []string) (*ErrorFormat, error)
 	if out.serverFailure, err = compileBody("errors.server_failure", f.ServerFailure); err != nil {
 		return nil, err
 	}
+	// Without a violation template .Violations is always empty, and every
+	// 400 would carry no violation at all.
+	if f.Violation == "" && strings.Contains(f.Invalid.Template, ".Violations") {
+		return nil, fmt.Errorf("errors.invalid: it shows .Violations, but errors.violation, which renders each, is empty")
+	}
 	if f.Violation != "" {
 		if out.violation, err = template.New("violation").Funcs(templateFuncs()).Option("missingkey=error").Parse(f.Violation); err != nil {
 			return nil, fmt.Errorf("errors.violation: %w", err)

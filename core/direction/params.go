@@ -173,14 +173,16 @@ func (p param) check(raw string, tz *time.Location) (string, *Instant, *sdk.Viol
 }
 
 // parseInstant reads a date or a date and time; the kind is the
-// violation when it does not parse.
+// violation when it does not parse. The length is checked too, because
+// time.Parse also takes a fraction after the seconds and a one-digit
+// hour, which the declared layouts do not allow.
 func parseInstant(t sdk.ValueType, value string, tz *time.Location) (Instant, string) {
-	if t != sdk.TypeDate {
+	if t != sdk.TypeDate && len(value) == len(LayoutDateTime) {
 		if at, err := time.ParseInLocation(LayoutDateTime, value, tz); err == nil {
 			return Instant{Time: at}, ""
 		}
 	}
-	if t != sdk.TypeDateTime {
+	if t != sdk.TypeDateTime && len(value) == len(LayoutDate) {
 		if at, err := time.ParseInLocation(LayoutDate, value, tz); err == nil {
 			return Instant{Time: at, DateOnly: true}, ""
 		}

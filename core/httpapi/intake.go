@@ -108,8 +108,10 @@ func (in *intake) discard() {
 // readIntake streams a multipart body: the file part into a pending blob,
 // hashing it on the way, and the other fields into memory, within their
 // caps. Nothing is buffered whole. On failure the pending blob is gone.
-func (s *Server) readIntake(w http.ResponseWriter, r *http.Request, fileParam string) (in *intake, f *failure) {
-	in = &intake{header: r.Header, fileParam: fileParam, fields: map[string]string{}}
+func (s *Server) readIntake(w http.ResponseWriter, r *http.Request, fileParam string) (_ *intake, f *failure) {
+	// in is not the named result: every failure returns a nil intake, and
+	// the deferred discard must still see the pending file.
+	in := &intake{header: r.Header, fileParam: fileParam, fields: map[string]string{}}
 	defer func() {
 		if f != nil {
 			in.discard()

@@ -31,10 +31,33 @@ func (s *Server) operatorRoutes(r *mux.Router) {
 	if s.opts.Reload != nil {
 		r.HandleFunc("/reload", s.reload).Methods(http.MethodPost)
 	}
-	r.NotFoundHandler = http.HandlerFunc(s.operatorNotFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		writeOperatorError(w, http.StatusMethodNotAllowed, "method_not_allowed", "the route does not take this method")
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.operatorNoRoute(w, req, r)
 	})
+	r.MethodNotAllowedHandler = r.NotFoundHandler
+}
+
+// operatorNoRoute answers a request no operator route took: 405 when a
+// route has the path but not the method, 404 otherwise, and 404 or 401
+// before either while the API is off or the token is wrong. gorilla/mux
+// 1.8.1 forgets a method mismatch once it tries a later route of a
+// subrouter, so the other methods are tried here instead.
+func (s *Server) operatorNoRoute(w http.ResponseWriter, req *http.Request, r *mux.Router) {
+	var allowed []string
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPost} {
+		probe := *req
+		probe.Method = method
+		var match mux.RouteMatch
+		if method != req.Method && r.Match(&probe, &match) && match.MatchErr == nil {
+			allowed = append(allowed, method)
+		}
+	}
+	if len(allowed) == 0 || len(s.opts.OperatorTokens) == 0 || !s.authorized(req) {
+		s.operatorNotFound(w, req)
+		return
+	}
+	w.Header().Set("Allow", joinMethods(allowed))
+	writeOperatorError(w, http.StatusMethodNotAllowed, "method_not_allowed", "the route does not take this method")
 }
 
 // operatorNotFound answers an unknown operator route: 404 in the operator
