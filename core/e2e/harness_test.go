@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -82,6 +83,21 @@ type hostConfig struct {
 	// retention and purgeInterval set retention.deleted and
 	// retention.interval when not zero.
 	retention, purgeInterval time.Duration
+	// extra adds directions by name; an entry named like a bundled
+	// direction replaces that direction's settings.
+	extra map[string]extraDirection
+}
+
+// extraDirection is a direction a test configures itself: a plugin binary
+// of its own, or a bundled direction with other settings.
+type extraDirection struct {
+	plugin string
+	// prefix is "/" and the name when empty; prefixes still overrides it.
+	prefix string
+	// disabled writes enabled: false.
+	disabled bool
+	// sha256 pins the binary's checksum when set.
+	sha256 string
 }
 
 // Host is a running reportgate process.
@@ -135,15 +151,48 @@ func (h *Host) config(cfg hostConfig) string {
 		fmt.Fprintf(&b, "retention:\n  deleted: %s\n  interval: %s\n", cfg.retention, cfg.purgeInterval)
 	}
 	fmt.Fprintf(&b, "timezone: Europe/Moscow\ndirections:\n")
-	for _, name := range []string{"fns", "pfr", "rosstat"} {
+	names := []string{"fns", "pfr", "rosstat"}
+	var extra []string
+	for name := range cfg.extra {
+		if !slices.Contains(names, name) {
+			extra = append(extra, name)
+		}
+	}
+	slices.Sort(extra)
+	for _, name := range append(names, extra...) {
+		d, ok := cfg.extra[name]
+		if !ok {
+			d = extraDirection{plugin: filepath.Join(binDir, "plugins", name)}
+		}
 		prefix, ok := cfg.prefixes[name]
 		if !ok {
-			prefix = "/" + name
+			prefix = d.prefix
+			if prefix == "" {
+				prefix = "/" + name
+			}
 		}
-		fmt.Fprintf(&b, "  %s:\n    plugin: %q\n    prefix: %q\n", name, filepath.Join(binDir, "plugins", name), prefix)
+		fmt.Fprintf(&b, "  %s:\n    plugin: %q\n    prefix: %q\n", name, d.plugin, prefix)
+		if d.disabled {
+			fmt.Fprintf(&b, "    enabled: false\n")
+		}
+		if d.sha256 != "" {
+			fmt.Fprintf(&b, "    sha256: %q\n", d.sha256)
+		}
 	}
 	return b.String()
 }
+
+// Rewrite writes the host's configuration file anew from cfg, as an
+// operator edits it; a reload (SIGHUP or reportgate reload) applies it.
+func (h *Host) Rewrite(t *testing.T, cfg hostConfig) {
+	t.Helper()
+	if err := os.WriteFile(h.cfgPath, []byte(h.config(cfg)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ConfigPath is the host's configuration file.
+func (h *Host) ConfigPath() string { return h.cfgPath }
 
 var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
