@@ -13,8 +13,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/core/supervisor"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 const pluginsUsage = `usage: reportgate plugins inspect [--format json|yaml|both] BINARY
@@ -73,7 +73,7 @@ func plugins(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("encode manifest: %w", err)
 		}
 	}
-	if _, err := direction.Compile(m); err != nil {
+	if _, err := enforce.Compile(m); err != nil {
 		return fmt.Errorf("the host would refuse this manifest: %w", err)
 	}
 	fmt.Fprintf(stderr, "manifest of %s is valid for plugin protocol %d\n", m.Name, m.Protocol)

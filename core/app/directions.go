@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/reportgate/reportgate/core/config"
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/core/httpapi"
 	"github.com/reportgate/reportgate/core/supervisor"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // running is an enabled direction: its configuration, the checksum of the
@@ -190,7 +190,7 @@ func (a *App) startDirection(ctx context.Context, cfg *config.Config, name strin
 		p.Close()
 		return nil, fmt.Errorf("the plugin %s declares the direction %q, not %q", dc.Plugin, m.Name, name)
 	}
-	dir, err := direction.Compile(m)
+	dir, err := enforce.Compile(m)
 	if err != nil {
 		p.Close()
 		return nil, err

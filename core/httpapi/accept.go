@@ -11,9 +11,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/core/store"
 	"github.com/reportgate/reportgate/sdk"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // retryAfterSeconds is what a 503 tells a client to wait while a plugin
@@ -72,11 +72,11 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 		p.Gate = store.NullString(gate)
 	}
 	if op.Link != nil {
-		link, err := op.Link.Render(func(field string) string { return direction.StringField(p, field) })
+		link, err := op.Link.Render(func(field string) string { return enforce.StringField(p, field) })
 		if err != nil {
 			return nil, &failure{status: http.StatusBadRequest, message: err.Error(), code: "invalid_request"}
 		}
-		p.Link, p.LinkPath = store.NullString(link), store.NullString(direction.LinkPath(link))
+		p.Link, p.LinkPath = store.NullString(link), store.NullString(enforce.LinkPath(link))
 	}
 	if err := in.file.Commit(ctx, p.ID); err != nil {
 		return nil, s.serverFailure("store the package", err)
@@ -106,7 +106,7 @@ func (s *Server) runHook(ctx context.Context, m *Mounted, kind sdk.OperationKind
 	}
 	fields := map[string]string{}
 	for _, f := range []string{sdk.FieldType, sdk.FieldGUID, sdk.FieldGate, sdk.FieldCode, sdk.FieldClientIP} {
-		if v := direction.StringField(p, f); v != "" {
+		if v := enforce.StringField(p, f); v != "" {
 			fields[f] = v
 		}
 	}

@@ -8,14 +8,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/reportgate/reportgate/core/blob"
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/core/store"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // linkPath is the request path as a link lookup key, or "" for a path
 // that cannot be a link.
 func linkPath(r *http.Request) string {
-	p := direction.LinkPath(r.URL.Path)
+	p := enforce.LinkPath(r.URL.Path)
 	if !utf8.ValidString(p) || strings.ContainsRune(p, 0) {
 		return ""
 	}

@@ -10,9 +10,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/mux"
 
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/core/store"
 	"github.com/reportgate/reportgate/sdk"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // Outbox page sizes.
@@ -185,7 +185,7 @@ func (s *Server) deliver(kind sdk.OperationKind) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusCreated, delivered{
 			ID: p.ID, UID: p.UID, Link: string(p.Link), Filename: p.Filename,
-			DateIn: p.DateIn.In(s.opts.Location).Format(direction.LayoutDateTime),
+			DateIn: p.DateIn.In(s.opts.Location).Format(enforce.LayoutDateTime),
 		})
 	}
 }
@@ -227,7 +227,7 @@ func (s *Server) outboxItem(p *store.Package) outboxItem {
 		if !t.Valid {
 			return nil
 		}
-		str := t.In(s.opts.Location).Format(direction.LayoutDateTime)
+		str := t.In(s.opts.Location).Format(enforce.LayoutDateTime)
 		return &str
 	}
 	attrs := p.Attrs
@@ -237,7 +237,7 @@ func (s *Server) outboxItem(p *store.Package) outboxItem {
 	return outboxItem{
 		ID: p.ID, Filename: p.Filename, GUID: optional(p.GUID), Type: optional(p.Type),
 		Gate: optional(p.Gate), ClientIP: optional(p.ClientIP),
-		DateIn: p.DateIn.In(s.opts.Location).Format(direction.LayoutDateTime), SentAt: at(p.SentAt),
+		DateIn: p.DateIn.In(s.opts.Location).Format(enforce.LayoutDateTime), SentAt: at(p.SentAt),
 		Size: p.Size, SHA256: p.SHA256, AckedAt: at(p.AckedAt), Attributes: attrs,
 	}
 }

@@ -17,9 +17,9 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/reportgate/reportgate/core/blob"
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/core/store"
 	"github.com/reportgate/reportgate/sdk"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // Plugin is the running process behind a direction.
@@ -31,7 +31,7 @@ type Plugin interface {
 // Mounted is an enabled direction: its compiled manifest, where it is
 // mounted, and its plugin.
 type Mounted struct {
-	Dir    *direction.Direction
+	Dir    *enforce.Direction
 	Prefix string
 	Plugin Plugin
 }

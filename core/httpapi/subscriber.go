@@ -5,9 +5,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/core/store"
 	"github.com/reportgate/reportgate/sdk"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // writeDirectionFailure renders a failure in the direction's own format.
@@ -90,7 +90,7 @@ func (s *Server) massreport(m *Mounted) http.HandlerFunc {
 // for. Without a start it begins today; without an end it ends with
 // today; an end given as a bare date includes that whole day, and one
 // given to the second includes that second.
-func mailingRange(b direction.Bound, now time.Time) (since, until time.Time) {
+func mailingRange(b enforce.Bound, now time.Time) (since, until time.Time) {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
 	since, until = today, today.AddDate(0, 0, 1)
 	if at, ok := b.Times[sdk.FieldSince]; ok {
@@ -106,14 +106,14 @@ func mailingRange(b direction.Bound, now time.Time) (since, until time.Time) {
 	return since, until
 }
 
-func (s *Server) bindQuery(r *http.Request, op *direction.Operation) (direction.Bound, *failure) {
+func (s *Server) bindQuery(r *http.Request, op *enforce.Operation) (enforce.Bound, *failure) {
 	src, f := readQuery(r)
 	if f != nil {
-		return direction.Bound{}, f
+		return enforce.Bound{}, f
 	}
 	bound, vs := op.Bind(src, s.opts.Location)
 	if len(vs) > 0 {
-		return direction.Bound{}, invalid(vs...)
+		return enforce.Bound{}, invalid(vs...)
 	}
 	return bound, nil
 }
@@ -125,7 +125,7 @@ const streamBuffer = 32 << 10
 // length takes constant memory. Until the first row the status can still
 // change; after it, an error can only cut the response short, which the
 // client sees as a broken body rather than a short, valid-looking list.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp *direction.Response, query func(func(*store.Package) error) error) {
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp *enforce.Response, query func(func(*store.Package) error) error) {
 	var (
 		bw      *bufio.Writer
 		scratch []byte

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/reportgate/reportgate/sdk"
 )
 
 // Kind is which way a package travels.
@@ -151,4 +153,47 @@ func (a Attrs) Value() (driver.Value, error) {
 		return nil, fmt.Errorf("encode attributes: %w", err)
 	}
 	return string(b), nil
+}
+
+// Value is a field by its manifest name, as sdk/enforce reads a package:
+// a string, an int64 for the size, a time.Time, or nil when unset.
+func (p *Package) Value(field string) any {
+	var s string
+	switch field {
+	case sdk.FieldSize:
+		return p.Size
+	case sdk.FieldDateIn:
+		return p.DateIn.Time
+	case sdk.FieldSentAt:
+		if !p.SentAt.Valid {
+			return nil
+		}
+		return p.SentAt.Time.Time
+	case sdk.FieldID:
+		s = p.ID
+	case sdk.FieldUID:
+		s = p.UID
+	case sdk.FieldType:
+		s = string(p.Type)
+	case sdk.FieldGUID:
+		s = string(p.GUID)
+	case sdk.FieldGate:
+		s = string(p.Gate)
+	case sdk.FieldCode:
+		s = string(p.Code)
+	case sdk.FieldFilename:
+		s = p.Filename
+	case sdk.FieldLink:
+		s = string(p.Link)
+	case sdk.FieldClientIP:
+		s = string(p.ClientIP)
+	case sdk.FieldSHA256:
+		s = p.SHA256
+	default:
+		s = p.Attrs[field]
+	}
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -1,12 +1,12 @@
-package direction_test
+package enforce_test
 
 import (
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/sdk"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // productTypes are the product types the test manifests accept.
@@ -167,9 +167,9 @@ func envelopeManifest() sdk.Manifest {
 }
 
 // mustCompile compiles a manifest the test expects to be valid.
-func mustCompile(t *testing.T, m sdk.Manifest) *direction.Direction {
+func mustCompile(t *testing.T, m sdk.Manifest) *enforce.Direction {
 	t.Helper()
-	d, err := direction.Compile(m)
+	d, err := enforce.Compile(m)
 	if err != nil {
 		t.Fatalf("Compile: %v", err)
 	}
@@ -840,7 +840,7 @@ func TestCompileRefusesContradictions(t *testing.T) {
 			m := base()
 			mustCompile(t, m) // the change, not the base, is at fault
 			c.change(t, &m)
-			d, err := direction.Compile(m)
+			d, err := enforce.Compile(m)
 			if err == nil {
 				t.Fatalf("Compile accepted the manifest: %+v", d)
 			}

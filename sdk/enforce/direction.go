@@ -1,8 +1,12 @@
-// Package direction turns a plugin's manifest into what the host enforces:
-// the parameter checks, the error bodies, the link templates and the
-// response shapes. Compile refuses a manifest that contradicts itself, so
-// that a broken plugin fails at load, not on a client's request.
-package direction
+// Package enforce turns a direction's manifest into what the host
+// enforces: the parameter checks, the error bodies, the link templates and
+// the response shapes. Compile refuses a manifest that contradicts itself,
+// so that a broken plugin fails at load, not on a client's request.
+//
+// The host runs this package on every request; it lives in the SDK so
+// that a plugin's own tests (see sdktest) check requests and render errors
+// exactly as the host will.
+package enforce
 
 import (
 	"errors"

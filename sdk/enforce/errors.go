@@ -1,4 +1,4 @@
-package direction
+package enforce
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package direction_test
+package enforce_test
 
 import (
 	"reflect"
@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/sdk"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // msk is the host's default zone, fixed so the test needs no zone data.
@@ -51,7 +51,7 @@ func with(rs ...request) request {
 }
 
 // bind compiles a manifest and binds a request to one of its operations.
-func bind(t *testing.T, m sdk.Manifest, kind sdk.OperationKind, src direction.Source) (direction.Bound, []sdk.Violation) {
+func bind(t *testing.T, m sdk.Manifest, kind sdk.OperationKind, src enforce.Source) (enforce.Bound, []sdk.Violation) {
 	t.Helper()
 	op := mustCompile(t, m).Operation(kind)
 	if op == nil {
@@ -61,7 +61,7 @@ func bind(t *testing.T, m sdk.Manifest, kind sdk.OperationKind, src direction.So
 }
 
 // mustBind binds a request the test expects to be valid.
-func mustBind(t *testing.T, m sdk.Manifest, kind sdk.OperationKind, src direction.Source) direction.Bound {
+func mustBind(t *testing.T, m sdk.Manifest, kind sdk.OperationKind, src enforce.Source) enforce.Bound {
 	t.Helper()
 	b, vs := bind(t, m, kind, src)
 	if len(vs) > 0 {
@@ -365,7 +365,7 @@ func TestPlainFilename(t *testing.T) {
 		{strings.Repeat("я", 128), false}, // 256 bytes
 	}
 	for _, c := range cases {
-		if got := direction.PlainFilename(c.name); got != c.ok {
+		if got := enforce.PlainFilename(c.name); got != c.ok {
 			t.Errorf("PlainFilename(%q) = %v, want %v", c.name, got, c.ok)
 		}
 	}

@@ -1,11 +1,11 @@
-package direction_test
+package enforce_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/sdk"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // values is a package's fields for LinkTemplate.Render.
@@ -14,7 +14,7 @@ func values(kv ...string) func(string) string {
 	return func(field string) string { return m[field] }
 }
 
-func linkOf(t *testing.T, m sdk.Manifest, kind sdk.OperationKind) *direction.LinkTemplate {
+func linkOf(t *testing.T, m sdk.Manifest, kind sdk.OperationKind) *enforce.LinkTemplate {
 	t.Helper()
 	op := mustCompile(t, m).Operation(kind)
 	if op == nil || op.Link == nil {
@@ -27,7 +27,7 @@ func TestLinkRender(t *testing.T) {
 	const uid = "632464bdf97e4e1aa7308c88e6e566fd"
 	cases := []struct {
 		name   string
-		link   *direction.LinkTemplate
+		link   *enforce.LinkTemplate
 		values func(string) string
 		want   string
 	}{
@@ -108,7 +108,7 @@ func TestLinkPath(t *testing.T) {
 		"//x/u/a.zip":             "x/u/a.zip",
 		"":                        "",
 	} {
-		if got := direction.LinkPath(link); got != want {
+		if got := enforce.LinkPath(link); got != want {
 			t.Errorf("LinkPath(%q) = %q, want %q", link, got, want)
 		}
 	}

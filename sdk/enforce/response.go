@@ -1,11 +1,10 @@
-package direction
+package enforce
 
 import (
 	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/reportgate/reportgate/core/store"
 	"github.com/reportgate/reportgate/sdk"
 )
 
@@ -57,7 +56,7 @@ func (r *Response) Shape() sdk.Shape { return r.shape }
 
 // AppendItem appends one package as the shape wants it: an object, or
 // the one field's value.
-func (r *Response) AppendItem(dst []byte, p *store.Package, tz *time.Location) []byte {
+func (r *Response) AppendItem(dst []byte, p Record, tz *time.Location) []byte {
 	if r.shape == sdk.ShapeValues {
 		return appendJSONValue(dst, FieldValue(p, r.fields[0].value, r.fields[0].format, tz))
 	}
@@ -88,58 +87,36 @@ func appendJSONValue(dst []byte, v any) []byte {
 	}
 }
 
+// Record is a stored package as responses and links read it.
+type Record interface {
+	// Value is a field by name, a common one or an attribute: a string,
+	// an int64 for the size, a time.Time, or nil when unset.
+	Value(field string) any
+}
+
 // FieldValue is a package field as a response shows it: a string, an
 // int64 for the size, or nil when unset. Times are rendered in tz.
-func FieldValue(p *store.Package, field string, format sdk.TimeFormat, tz *time.Location) any {
-	switch field {
-	case sdk.FieldSize:
-		return p.Size
-	case sdk.FieldDateIn:
-		return formatTime(&p.DateIn.Time, format, tz)
-	case sdk.FieldSentAt:
-		return formatTime(p.SentAt.Ptr(), format, tz)
-	}
-	if v := StringField(p, field); v != "" {
+func FieldValue(p Record, field string, format sdk.TimeFormat, tz *time.Location) any {
+	switch v := p.Value(field).(type) {
+	case time.Time:
+		layout := LayoutDateTime
+		if format == sdk.TimeMicros {
+			layout = renderMicros
+		}
+		return v.In(tz).Format(layout)
+	case string:
+		if v == "" {
+			return nil
+		}
+		return v
+	case int64:
 		return v
 	}
 	return nil
 }
 
-func formatTime(t *time.Time, format sdk.TimeFormat, tz *time.Location) any {
-	if t == nil {
-		return nil
-	}
-	layout := LayoutDateTime
-	if format == sdk.TimeMicros {
-		layout = renderMicros
-	}
-	return t.In(tz).Format(layout)
-}
-
-// StringField is a package's string field by name: a common field or an
-// attribute; "" when unset.
-func StringField(p *store.Package, field string) string {
-	switch field {
-	case sdk.FieldID:
-		return p.ID
-	case sdk.FieldUID:
-		return p.UID
-	case sdk.FieldType:
-		return string(p.Type)
-	case sdk.FieldGUID:
-		return string(p.GUID)
-	case sdk.FieldGate:
-		return string(p.Gate)
-	case sdk.FieldCode:
-		return string(p.Code)
-	case sdk.FieldFilename:
-		return p.Filename
-	case sdk.FieldLink:
-		return string(p.Link)
-	case sdk.FieldClientIP:
-		return string(p.ClientIP)
-	case sdk.FieldSHA256:
-		return p.SHA256
-	}
-	return p.Attrs[field]
+// StringField is a record's string field by name; "" when unset.
+func StringField(p Record, field string) string {
+	s, _ := p.Value(field).(string)
+	return s
 }

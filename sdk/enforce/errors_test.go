@@ -1,4 +1,4 @@
-package direction_test
+package enforce_test
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/reportgate/reportgate/core/direction"
 	"github.com/reportgate/reportgate/sdk"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // written is what an error writer put on the wire.
@@ -211,7 +211,7 @@ func TestFailureBodies(t *testing.T) {
 	pfr := mustCompile(t, pydanticManifest())
 	cases := []struct {
 		name        string
-		errs        *direction.ErrorFormat
+		errs        *enforce.ErrorFormat
 		status      int
 		message     string
 		contentType string
@@ -273,7 +273,7 @@ func TestMessage(t *testing.T) {
 	pfr := mustCompile(t, pydanticManifest()).Errors
 	cases := []struct {
 		name    string
-		errs    *direction.ErrorFormat
+		errs    *enforce.ErrorFormat
 		v       sdk.Violation
 		text    string
 		errType string

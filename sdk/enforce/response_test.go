@@ -1,4 +1,4 @@
-package direction_test
+package enforce_test
 
 import (
 	"encoding/json"
@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/reportgate/reportgate/core/direction"
-	"github.com/reportgate/reportgate/core/store"
 	"github.com/reportgate/reportgate/sdk"
+	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
-func responseOf(t *testing.T, m sdk.Manifest, kind sdk.OperationKind) *direction.Response {
+func responseOf(t *testing.T, m sdk.Manifest, kind sdk.OperationKind) *enforce.Response {
 	t.Helper()
 	op := mustCompile(t, m).Operation(kind)
 	if op == nil || op.Response == nil {
@@ -20,18 +19,23 @@ func responseOf(t *testing.T, m sdk.Manifest, kind sdk.OperationKind) *direction
 	return op.Response
 }
 
-// listed is an inbound package as the store returns it.
-func listed() *store.Package {
-	return &store.Package{
-		ID:       "7f281c1a-6113-49c8-a86e-51fab9102687",
-		UID:      "a6e00570-3b1f-4a8d-81b2-f14e7b9508a1",
-		Type:     "1c",
-		GUID:     "6f9619ff-8b86-d011-b42d-00cf4fc964ff",
-		Filename: "Ответ \"ПФР\".zip",
-		Link:     "/099-099-999999/a6e00570-3b1f-4a8d-81b2-f14e7b9508a1/Ответ \"ПФР\".zip",
-		Size:     1234567,
-		DateIn:   store.Time{Time: time.Date(2022, 3, 12, 11, 56, 17, 123456000, time.UTC)},
-		Attrs:    store.Attrs{"okpo": "12345678"},
+// fields is a package as a Record: its fields by name, nil when unset.
+type fields map[string]any
+
+func (r fields) Value(field string) any { return r[field] }
+
+// listed is an inbound package as the store hands it over.
+func listed() fields {
+	return fields{
+		sdk.FieldID:       "7f281c1a-6113-49c8-a86e-51fab9102687",
+		sdk.FieldUID:      "a6e00570-3b1f-4a8d-81b2-f14e7b9508a1",
+		sdk.FieldType:     "1c",
+		sdk.FieldGUID:     "6f9619ff-8b86-d011-b42d-00cf4fc964ff",
+		sdk.FieldFilename: "Ответ \"ПФР\".zip",
+		sdk.FieldLink:     "/099-099-999999/a6e00570-3b1f-4a8d-81b2-f14e7b9508a1/Ответ \"ПФР\".zip",
+		sdk.FieldSize:     int64(1234567),
+		sdk.FieldDateIn:   time.Date(2022, 3, 12, 11, 56, 17, 123456000, time.UTC),
+		"okpo":            "12345678",
 	}
 }
 
@@ -61,10 +65,10 @@ func TestAppendItemObjects(t *testing.T) {
 
 	// Times set to the whole second still show six digits; sent_at shows
 	// seconds; both in the zone passed, not the machine's.
-	p.DateIn = store.Time{Time: time.Date(2022, 12, 31, 21, 0, 0, 0, time.UTC)}
-	p.SentAt = store.NullTime{Time: store.Time{Time: time.Date(2022, 12, 31, 20, 59, 59, 999999000, time.UTC)}, Valid: true}
-	p.Attrs = nil
-	p.GUID = ""
+	p[sdk.FieldDateIn] = time.Date(2022, 12, 31, 21, 0, 0, 0, time.UTC)
+	p[sdk.FieldSentAt] = time.Date(2022, 12, 31, 20, 59, 59, 999999000, time.UTC)
+	delete(p, "okpo")
+	p[sdk.FieldGUID] = ""
 	got = string(r.AppendItem(nil, p, msk))
 	want = `{"uid": "a6e00570-3b1f-4a8d-81b2-f14e7b9508a1", "guid": null, "окпо": null, "regnum": null, ` +
 		`"filename": "Ответ \"ПФР\".zip", "processed_at": "2023-01-01 00:00:00.000000", "sent_at": "2022-12-31 23:59:59", ` +
@@ -81,8 +85,8 @@ func TestAppendItemObjects(t *testing.T) {
 func TestAppendItemObject(t *testing.T) {
 	r := responseOf(t, envelopeManifest(), sdk.OpUpload)
 	p := listed()
-	p.ClientIP = "82.113.1.187"
-	p.Filename = "<a&b>.zip"
+	p[sdk.FieldClientIP] = "82.113.1.187"
+	p[sdk.FieldFilename] = "<a&b>.zip"
 	got := string(r.AppendItem([]byte("prefix:"), p, msk))
 	want := `prefix:{"id": "7f281c1a-6113-49c8-a86e-51fab9102687", "filename": "<a&b>.zip", ` +
 		`"client_ip": "82.113.1.187", "date_in": "2022-03-12 14:56:17"}`
@@ -97,11 +101,11 @@ func TestAppendItemValues(t *testing.T) {
 		t.Fatalf("Shape() = %q", r.Shape())
 	}
 	p := listed()
-	p.Link = "/99-99/a6e00570-3b1f-4a8d-81b2-f14e7b9508a1/massreport1_3_1.zip"
+	p[sdk.FieldLink] = "/99-99/a6e00570-3b1f-4a8d-81b2-f14e7b9508a1/massreport1_3_1.zip"
 	if got, want := string(r.AppendItem(nil, p, msk)), `"/99-99/a6e00570-3b1f-4a8d-81b2-f14e7b9508a1/massreport1_3_1.zip"`; got != want {
 		t.Errorf("AppendItem = %s, want %s", got, want)
 	}
-	p.Link = ""
+	delete(p, sdk.FieldLink)
 	if got := string(r.AppendItem(nil, p, msk)); got != "null" {
 		t.Errorf("AppendItem of an unset field = %s, want null", got)
 	}
@@ -109,17 +113,17 @@ func TestAppendItemValues(t *testing.T) {
 
 func TestFieldValue(t *testing.T) {
 	p := listed()
-	p.Code = "99-99"
-	p.Gate = "g"
-	p.SHA256 = "ab"
-	p.ClientIP = "::1"
+	p[sdk.FieldCode] = "99-99"
+	p[sdk.FieldGate] = "g"
+	p[sdk.FieldSHA256] = "ab"
+	p[sdk.FieldClientIP] = "::1"
 	for field, want := range map[string]any{
-		sdk.FieldID: p.ID, sdk.FieldUID: p.UID, sdk.FieldType: "1c", sdk.FieldGUID: string(p.GUID),
-		sdk.FieldGate: "g", sdk.FieldCode: "99-99", sdk.FieldFilename: p.Filename, sdk.FieldLink: string(p.Link),
+		sdk.FieldID: p[sdk.FieldID], sdk.FieldUID: p[sdk.FieldUID], sdk.FieldType: "1c", sdk.FieldGUID: p[sdk.FieldGUID],
+		sdk.FieldGate: "g", sdk.FieldCode: "99-99", sdk.FieldFilename: p[sdk.FieldFilename], sdk.FieldLink: p[sdk.FieldLink],
 		sdk.FieldClientIP: "::1", sdk.FieldSHA256: "ab", sdk.FieldSize: int64(1234567),
 		sdk.FieldDateIn: "2022-03-12 14:56:17", sdk.FieldSentAt: nil, "okpo": "12345678", "regnum": nil,
 	} {
-		if got := direction.FieldValue(p, field, "", msk); got != want {
+		if got := enforce.FieldValue(p, field, "", msk); got != want {
 			t.Errorf("FieldValue(%s) = %#v, want %#v", field, got, want)
 		}
 	}
