@@ -14,6 +14,11 @@ import (
 // with ErrGateConflict if it already belongs to another.
 func (s *Store) Insert(ctx context.Context, p *Package) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if p.Kind == KindUpload {
+			if err := s.lockOutbox(ctx, tx, p.Direction); err != nil {
+				return err
+			}
+		}
 		if p.GUID != "" && p.Gate != "" {
 			if err := s.bindGate(ctx, tx, p.Direction, string(p.GUID), string(p.Gate)); err != nil {
 				return err
@@ -31,6 +36,22 @@ func (s *Store) Insert(ctx context.Context, p *Package) error {
 		}
 		return nil
 	})
+}
+
+// lockOutbox makes a direction's uploads take their sequence numbers in
+// the order they commit. PostgreSQL hands out an identity at INSERT, so
+// without it an upload numbered 10 could commit after one numbered 11,
+// behind an operator's outbox cursor, and be skipped. The lock is held
+// for the insert's transaction only; the bytes were written before it.
+// SQLite has one writer at a time and needs none.
+func (s *Store) lockOutbox(ctx context.Context, q queryer, direction string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "reportgate.outbox."+direction); err != nil {
+		return fmt.Errorf("order the outbox: %w", err)
+	}
+	return nil
 }
 
 func (s *Store) bindGate(ctx context.Context, q queryer, direction, guid, gate string) error {
