@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"mime"
 	"net/http"
@@ -543,6 +544,39 @@ func TestLinkPurge(t *testing.T) {
 		}
 		if links := lkListLinks(t, h, "/fns/packages?type=1c&guid="+sub); !reflect.DeepEqual(links, []string{kept[0].d.Link}) {
 			t.Errorf("after the purge the FNS list is %v, want only %s", links, kept[0].d.Link)
+		}
+	})
+}
+
+// TestLinkWithURLSyntaxInTheName delivers a file whose name has #, ? and
+// %: its link escapes them, and the link joined to the server's address,
+// as a client's HTTP library sends it, downloads and deletes the package.
+func TestLinkWithURLSyntaxInTheName(t *testing.T) {
+	forEachBackend(t, hostConfig{}, func(t *testing.T, h *Host) {
+		name := "Требование #5? 100%.zip"
+		d := h.Deliver(t, "pfr", Form{
+			Fields:   [][2]string{field("guid", uuid.NewString()), field("type", "1c"), field("regnum", "099-099-999999")},
+			FileName: name, File: []byte("demand"),
+		})
+		if !strings.HasSuffix(d.Link, "/Требование %235%3F 100%25.zip") {
+			t.Fatalf("link %q does not escape the name's URL syntax", d.Link)
+		}
+		u, err := url.Parse(h.URL + d.Link)
+		if err != nil {
+			t.Fatalf("the link does not join into a URL: %v", err)
+		}
+		res, err := http.Get(u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || string(body) != "demand" {
+			t.Fatalf("GET %s: %d %s", u, res.StatusCode, body)
+		}
+		req, _ := http.NewRequest(http.MethodDelete, u.String(), nil)
+		if resp := h.Do(t, req); resp.Status != http.StatusNoContent {
+			t.Fatalf("DELETE %s: %d %s", u, resp.Status, resp.Body)
 		}
 	})
 }

@@ -76,7 +76,7 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 		if err != nil {
 			return nil, &failure{status: http.StatusBadRequest, message: err.Error(), code: "invalid_request"}
 		}
-		p.Link, p.LinkPath = store.NullString(link), store.NullString(enforce.LinkPath(link))
+		p.Link, p.LinkPath = store.NullString(link.Text), store.NullString(link.Path)
 	}
 	if err := in.file.Commit(ctx, p.ID); err != nil {
 		return nil, s.serverFailure("store the package", err)

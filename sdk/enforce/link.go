@@ -34,22 +34,43 @@ func compileLink(text string, known func(string) bool) (*LinkTemplate, error) {
 	return t, nil
 }
 
+// Link is a rendered link.
+type Link struct {
+	// Text is the link as responses show it. A value's %, ? and # are
+	// percent-escaped, so that the link joined to the server's address
+	// reaches the resolver whole; anything else a client's HTTP library
+	// escapes on its own.
+	Text string
+	// Path is the request path that names the link once decoded, without
+	// leading slashes: what the resolver looks up.
+	Path string
+}
+
+// urlSyntax escapes the characters that would end a URL's path or turn
+// into an escape, were a value written into a link as it is.
+var urlSyntax = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
+
 // Render fills the template. Every value must be one plain path segment,
 // so a value can never add a segment or climb out of the link; a missing
 // value names the field.
-func (t *LinkTemplate) Render(value func(field string) string) (string, error) {
-	pairs := make([]string, 0, 2*len(t.fields))
+func (t *LinkTemplate) Render(value func(field string) string) (Link, error) {
+	text := make([]string, 0, 2*len(t.fields))
+	raw := make([]string, 0, 2*len(t.fields))
 	for _, f := range t.fields {
 		v := value(f)
 		if v == "" {
-			return "", fmt.Errorf("the link needs %q, which the package does not have", f)
+			return Link{}, fmt.Errorf("the link needs %q, which the package does not have", f)
 		}
 		if !PlainFilename(v) {
-			return "", fmt.Errorf("%q is not a plain path segment", f)
+			return Link{}, fmt.Errorf("%q is not a plain path segment", f)
 		}
-		pairs = append(pairs, "{"+f+"}", v)
+		text = append(text, "{"+f+"}", urlSyntax.Replace(v))
+		raw = append(raw, "{"+f+"}", v)
 	}
-	return strings.NewReplacer(pairs...).Replace(t.text), nil
+	return Link{
+		Text: strings.NewReplacer(text...).Replace(t.text),
+		Path: LinkPath(strings.NewReplacer(raw...).Replace(t.text)),
+	}, nil
 }
 
 // LinkPath is a link as the resolver looks it up: without leading

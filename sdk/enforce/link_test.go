@@ -1,6 +1,7 @@
 package enforce_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -46,6 +47,9 @@ func TestLinkRender(t *testing.T) {
 		{"fields it does not name are ignored", linkOf(t, pydanticManifest(), sdk.OpPublish),
 			values("code", "99-99", "uid", "u1", "filename", "a.zip", "regnum", "../.."),
 			"/99-99/u1/a.zip"},
+		{"URL syntax in a value is escaped", linkOf(t, pydanticManifest(), sdk.OpPublish),
+			values("code", "99-99", "uid", "u1", "filename", "Требование #5? 100%.zip"),
+			"/99-99/u1/Требование %235%3F 100%25.zip"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,8 +57,16 @@ func TestLinkRender(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}
-			if got != c.want {
-				t.Errorf("Render = %q, want %q", got, c.want)
+			if got.Text != c.want {
+				t.Errorf("Render = %q, want %q", got.Text, c.want)
+			}
+			// The path is what the text names once a server decodes it.
+			decoded, err := url.PathUnescape(c.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.TrimLeft(decoded, "/"); got.Path != want {
+				t.Errorf("Render path = %q, want %q", got.Path, want)
 			}
 		})
 	}
@@ -94,8 +106,8 @@ func TestLinkRenderRefuses(t *testing.T) {
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q does not say %q", err, c.want)
 			}
-			if got != "" {
-				t.Errorf("Render returned %q with its error", got)
+			if got != (enforce.Link{}) {
+				t.Errorf("Render returned %+v with its error", got)
 			}
 		})
 	}
