@@ -144,7 +144,7 @@ func PydanticErrors() ErrorFormat {
 			ViolationDateTime:     {Text: "invalid datetime format", Type: "value_error"},
 			ViolationIP:           {Text: "value is not a valid IPv4 or IPv6 address", Type: "value_error"},
 			ViolationRequiredWhen: {Text: "field required", Type: "value_error"},
-			ViolationTooLarge:     {Text: "file is larger than the limit of {limit} bytes", Type: "value_error"},
+			ViolationTooLarge:     {Text: "value is larger than the limit of {limit} bytes", Type: "value_error"},
 			ViolationFilename:     {Text: "file name must be a plain file name", Type: "value_error"},
 			ViolationConflict:     {Text: "{detail}", Type: "value_error"},
 			ViolationMalformed:    {Text: "{detail}", Type: "value_error"},

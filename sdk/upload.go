@@ -14,6 +14,11 @@ type Direction interface {
 // UploadRequest is what the host hands the upload hook: the request's
 // validated parameters and the stored file's name, size and digest. The
 // bytes themselves never cross the process boundary.
+//
+// When the host has already refused some parameters, it still calls the
+// hook with the values that passed, so that the hook's violations are
+// reported together with the host's; the Fields of that answer are
+// ignored.
 type UploadRequest struct {
 	// Operation is OpUpload, OpDeliver or OpPublish.
 	Operation OperationKind

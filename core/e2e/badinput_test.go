@@ -175,13 +175,17 @@ func TestOversizedPackagesAreRefused(t *testing.T) {
 					messages := wantFormat(t, resp, http.StatusRequestEntityTooLarge, r.format)
 					want := map[string]string{
 						fmtFNS:      `"file" is larger than the limit of 1024 bytes`,
-						fmtPydantic: "file: file is larger than the limit of 1024 bytes",
+						fmtPydantic: "file: value is larger than the limit of 1024 bytes",
 					}[r.format]
 					if want != "" && !slices.Equal(messages, []string{want}) {
 						t.Errorf("%d bytes: messages %q, want [%q]", size, messages, want)
 					}
-					if r.format == fmtOperator && !strings.Contains(messages[0], "1024") {
-						t.Errorf("%d bytes: message %q does not name the limit", size, messages[0])
+					if r.format == fmtOperator {
+						var e opError
+						resp.JSON(t, &e)
+						if e.Error.Code != "too_large" || !strings.Contains(messages[0], "1024") {
+							t.Errorf("%d bytes: code %q, message %q: want too_large naming the limit", size, e.Error.Code, messages[0])
+						}
 					}
 				}
 				// Form fields beyond their own 1 MiB are refused too.

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
@@ -28,9 +30,10 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 	op := m.Dir.Operation(kind)
 	bound, vs := op.Bind(in, s.opts.Location)
 	if len(vs) > 0 {
-		return nil, invalid(vs...)
+		return nil, invalid(s.withHookViolations(ctx, m, kind, op, bound, in, vs)...)
 	}
-	now := s.opts.Now().UTC()
+	// PostgreSQL keeps microseconds; the answer shows what is stored.
+	now := s.opts.Now().UTC().Truncate(time.Microsecond)
 	id, err := uuid.NewV7()
 	if err != nil {
 		return nil, s.serverFailure("allocate an id", err)
@@ -100,10 +103,6 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 
 // runHook calls the plugin's upload hook and applies its answer.
 func (s *Server) runHook(ctx context.Context, m *Mounted, kind sdk.OperationKind, p *store.Package) *failure {
-	plugin, err := m.Plugin.Direction()
-	if err != nil {
-		return unavailable(m)
-	}
 	fields := map[string]string{}
 	for _, f := range []string{sdk.FieldType, sdk.FieldGUID, sdk.FieldGate, sdk.FieldCode, sdk.FieldClientIP} {
 		if v := enforce.StringField(p, f); v != "" {
@@ -113,19 +112,11 @@ func (s *Server) runHook(ctx context.Context, m *Mounted, kind sdk.OperationKind
 	for k, v := range p.Attrs {
 		fields[k] = v
 	}
-	callCtx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
-	defer cancel()
-	res, err := plugin.PrepareUpload(callCtx, sdk.UploadRequest{
+	res, f := s.callHook(ctx, m, sdk.UploadRequest{
 		Operation: kind, Filename: p.Filename, Fields: fields, Size: p.Size, SHA256: p.SHA256,
 	})
-	if err != nil {
-		switch status.Code(err) {
-		case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded:
-			if ctx.Err() == nil {
-				return unavailable(m)
-			}
-		}
-		return s.serverFailure("process the package in the "+m.Dir.Name()+" plugin", err)
+	if f != nil {
+		return f
 	}
 	if len(res.Violations) > 0 {
 		return invalid(res.Violations...)
@@ -137,6 +128,52 @@ func (s *Server) runHook(ctx context.Context, m *Mounted, kind sdk.OperationKind
 		setField(p, field, value)
 	}
 	return nil
+}
+
+// withHookViolations adds the hook's refusals to the host's, so a client
+// learns every fault of a request at once: a bad header and a bad file
+// name together. The hook sees the values that passed; when it cannot be
+// asked (no file, the plugin down), the host's violations stand alone.
+func (s *Server) withHookViolations(ctx context.Context, m *Mounted, kind sdk.OperationKind, op *enforce.Operation,
+	bound enforce.Bound, in *intake, vs []sdk.Violation) []sdk.Violation {
+	if !op.Hook() || bound.Filename == "" {
+		return vs
+	}
+	res, f := s.callHook(ctx, m, sdk.UploadRequest{
+		Operation: kind, Filename: bound.Filename, Fields: bound.Fields, Size: in.file.Size(), SHA256: in.file.SHA256(),
+	})
+	if f != nil {
+		return vs
+	}
+	// A parameter the host refused was not shown to the hook, which may
+	// then call it missing: the host's reason is the one that stands.
+	for _, v := range res.Violations {
+		if !slices.ContainsFunc(vs, func(h sdk.Violation) bool { return h.Param == v.Param }) {
+			vs = append(vs, v)
+		}
+	}
+	return op.Ordered(vs)
+}
+
+// callHook calls the plugin's upload hook within the call timeout.
+func (s *Server) callHook(ctx context.Context, m *Mounted, req sdk.UploadRequest) (sdk.UploadResult, *failure) {
+	plugin, err := m.Plugin.Direction()
+	if err != nil {
+		return sdk.UploadResult{}, unavailable(m)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	defer cancel()
+	res, err := plugin.PrepareUpload(callCtx, req)
+	if err != nil {
+		switch status.Code(err) {
+		case codes.Unavailable, codes.Canceled, codes.DeadlineExceeded:
+			if ctx.Err() == nil {
+				return sdk.UploadResult{}, unavailable(m)
+			}
+		}
+		return sdk.UploadResult{}, s.serverFailure("process the package in the "+m.Dir.Name()+" plugin", err)
+	}
+	return res, nil
 }
 
 func unavailable(m *Mounted) *failure {

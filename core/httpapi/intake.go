@@ -32,13 +32,13 @@ type failure struct {
 }
 
 func invalid(vs ...sdk.Violation) *failure {
-	status := http.StatusBadRequest
+	f := &failure{status: http.StatusBadRequest, violations: vs, code: "invalid_request"}
 	for _, v := range vs {
 		if v.Kind == sdk.ViolationTooLarge {
-			status = http.StatusRequestEntityTooLarge
+			f.status, f.code = http.StatusRequestEntityTooLarge, "too_large"
 		}
 	}
-	return &failure{status: status, violations: vs, code: "invalid_request"}
+	return f
 }
 
 func malformed(param, detail string) *failure {

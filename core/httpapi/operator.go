@@ -307,12 +307,12 @@ func decodeCursor(cursor string) (int64, bool) {
 
 // packageByID finds the route's package, or answers 404.
 func (s *Server) packageByID(w http.ResponseWriter, r *http.Request) *store.Package {
-	id := mux.Vars(r)["id"]
-	if _, err := uuid.Parse(id); err != nil {
+	id, err := uuid.Parse(mux.Vars(r)["id"])
+	if err != nil {
 		writeOperatorError(w, http.StatusNotFound, "not_found", "no package has this id")
 		return nil
 	}
-	p, err := s.opts.Store.ByID(r.Context(), strings.ToLower(id))
+	p, err := s.opts.Store.ByID(r.Context(), id.String())
 	if store.IsNotFound(err) {
 		writeOperatorError(w, http.StatusNotFound, "not_found", "no package has this id")
 		return nil

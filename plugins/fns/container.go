@@ -83,7 +83,11 @@ func prepareUpload(_ context.Context, req sdk.UploadRequest) (sdk.UploadResult, 
 // withProduct adds the product guid, which FNS links carry: the
 // subscriber id without its operator prefix.
 func withProduct(fields map[string]string) map[string]string {
-	fields[attrProductGUID] = fields[sdk.FieldGUID][3:]
+	// The host checked the guid against its pattern; the length check
+	// keeps this hook safe on its own.
+	if guid := fields[sdk.FieldGUID]; len(guid) > 3 {
+		fields[attrProductGUID] = guid[3:]
+	}
 	return fields
 }
 

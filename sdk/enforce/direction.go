@@ -48,6 +48,22 @@ func (d *Direction) Operation(kind sdk.OperationKind) *Operation { return d.ops[
 // Hook reports whether the host calls the upload hook for this operation.
 func (op *Operation) Hook() bool { return op.spec.Hook }
 
+// Ordered sorts violations into the order of the parameters they name,
+// as a client reads them; a violation of an undeclared parameter goes
+// last. The sort is stable, so one parameter's violations keep theirs.
+func (op *Operation) Ordered(vs []sdk.Violation) []sdk.Violation {
+	rank := func(v sdk.Violation) int {
+		for i, p := range op.params {
+			if p.Name == v.Param {
+				return i
+			}
+		}
+		return len(op.params)
+	}
+	slices.SortStableFunc(vs, func(a, b sdk.Violation) int { return rank(a) - rank(b) })
+	return vs
+}
+
 // Binds reports whether a parameter of the operation binds the field.
 func (op *Operation) Binds(field string) bool {
 	for _, p := range op.params {

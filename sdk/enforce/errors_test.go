@@ -200,7 +200,7 @@ func TestInvalidWithOtherStatuses(t *testing.T) {
 	got = record(t, func(w http.ResponseWriter) {
 		mustCompile(t, pydanticManifest()).Errors.WriteInvalid(w, http.StatusRequestEntityTooLarge, tooLarge)
 	})
-	want = `[{"loc": ["file"], "msg": "file is larger than the limit of 1048576 bytes", "type": "value_error"}]`
+	want = `[{"loc": ["file"], "msg": "value is larger than the limit of 1048576 bytes", "type": "value_error"}]`
 	if got.status != http.StatusRequestEntityTooLarge || compact(t, got.body) != compact(t, want) {
 		t.Errorf("pydantic 413: %d %s, want %s", got.status, got.body, want)
 	}
