@@ -5,8 +5,9 @@ package sdk
 // parses and renders valid JSON (or text, for a text content type), so a
 // broken format is refused before any client sees it.
 //
-// Templates see these values, and a json function that encodes a value
-// without escaping HTML:
+// Templates see these values, a json function that encodes a value
+// without escaping HTML, and an array function that writes .Violations as
+// a JSON array keeping each rendered violation as it is:
 //
 //	.Status     int       the HTTP status, e.g. 400
 //	.Reason     string    its reason phrase, e.g. "Bad Request"
@@ -131,7 +132,7 @@ func EnvelopeErrors() ErrorFormat {
 //	[{"loc": ["guid"], "msg": "field required", "type": "value_error"}]
 func PydanticErrors() ErrorFormat {
 	return ErrorFormat{
-		Invalid:       Body{Template: `{{json .Violations}}`},
+		Invalid:       Body{Template: `{{array .Violations}}`},
 		Violation:     `{"loc": {{json .Loc}}, "msg": {{json .Message}}, "type": {{json .Type}}}`,
 		Failure:       Body{Template: `{"detail": {{json .Message}}}`},
 		ServerFailure: Body{ContentType: "text/plain; charset=utf-8", Template: `{{.Message}}`},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -130,10 +129,10 @@ func (s *Server) runHook(ctx context.Context, m *Mounted, kind sdk.OperationKind
 	return nil
 }
 
-// withHookViolations adds the hook's refusals to the host's, so a client
-// learns every fault of a request at once: a bad header and a bad file
-// name together. The hook sees the values that passed; when it cannot be
-// asked (no file, the plugin down), the host's violations stand alone.
+// withHookViolations asks the hook about a request the host already
+// refused, so a client learns every fault at once: a bad header and a bad
+// file name together. The hook sees the values that passed; when it cannot
+// be asked (no file, the plugin down), the host's violations stand alone.
 func (s *Server) withHookViolations(ctx context.Context, m *Mounted, kind sdk.OperationKind, op *enforce.Operation,
 	bound enforce.Bound, in *intake, vs []sdk.Violation) []sdk.Violation {
 	if !op.Hook() || bound.Filename == "" {
@@ -145,14 +144,7 @@ func (s *Server) withHookViolations(ctx context.Context, m *Mounted, kind sdk.Op
 	if f != nil {
 		return vs
 	}
-	// A parameter the host refused was not shown to the hook, which may
-	// then call it missing: the host's reason is the one that stands.
-	for _, v := range res.Violations {
-		if !slices.ContainsFunc(vs, func(h sdk.Violation) bool { return h.Param == v.Param }) {
-			vs = append(vs, v)
-		}
-	}
-	return op.Ordered(vs)
+	return op.WithHookViolations(vs, res.Violations)
 }
 
 // callHook calls the plugin's upload hook within the call timeout.

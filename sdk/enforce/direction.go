@@ -48,6 +48,20 @@ func (d *Direction) Operation(kind sdk.OperationKind) *Operation { return d.ops[
 // Hook reports whether the host calls the upload hook for this operation.
 func (op *Operation) Hook() bool { return op.spec.Hook }
 
+// WithHookViolations adds the upload hook's refusals to the host's, in
+// parameter order, so a client learns every fault of a request at once. A
+// parameter the host refused was not shown to the hook, which may then
+// call it missing: the host's reason is the one that stands.
+func (op *Operation) WithHookViolations(host, hook []sdk.Violation) []sdk.Violation {
+	out := slices.Clone(host)
+	for _, v := range hook {
+		if !slices.ContainsFunc(host, func(h sdk.Violation) bool { return h.Param == v.Param }) {
+			out = append(out, v)
+		}
+	}
+	return op.Ordered(out)
+}
+
 // Ordered sorts violations into the order of the parameters they name,
 // as a client reads them; a violation of an undeclared parameter goes
 // last. The sort is stable, so one parameter's violations keep theirs.

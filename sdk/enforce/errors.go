@@ -46,7 +46,18 @@ type violationData struct {
 }
 
 func templateFuncs() template.FuncMap {
-	return template.FuncMap{"json": encodeJSON}
+	return template.FuncMap{"json": encodeJSON, "array": joinArray}
+}
+
+// joinArray writes rendered JSON fragments as a JSON array as they are:
+// the json function would re-encode them and lose the violation
+// template's own spacing.
+func joinArray(items []json.RawMessage) string {
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = string(it)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // encodeJSON encodes a value for a template, without the HTML escaping
