@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,6 +56,16 @@ func reload(args []string, stdout io.Writer) error {
 		return fmt.Errorf("reload: the server answered %s: %s", resp.Status, body)
 	}
 	fmt.Fprintf(stdout, "%s\n", body)
+	var report struct {
+		Failed map[string]string `json:"failed"`
+	}
+	if err := json.Unmarshal(body, &report); err != nil {
+		return fmt.Errorf("reload: read the report: %w", err)
+	}
+	if len(report.Failed) > 0 {
+		// An operator's script must see that a direction was refused.
+		return fmt.Errorf("reload: %d directions were not applied; the report above says why", len(report.Failed))
+	}
 	return nil
 }
 

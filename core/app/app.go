@@ -34,10 +34,13 @@ type App struct {
 	server  *httpapi.Server
 	started time.Time
 
-	// mu guards the directions and serialises reloads.
-	mu     sync.Mutex
-	dirs   map[string]*running
-	failed map[string]error
+	// reloading serialises reloads, which start plugins and may take a
+	// while; mu guards the directions only while they are read or swapped,
+	// so /readyz never waits for a plugin to start.
+	reloading sync.Mutex
+	mu        sync.Mutex
+	dirs      map[string]*running
+	failed    map[string]error
 }
 
 // Open prepares everything the host serves from: it migrates the
@@ -81,8 +84,8 @@ func Open(ctx context.Context, cfg *config.Config, load Loader, logOut io.Writer
 		CallTimeout: cfg.Plugins.CallTimeout, Logger: a.log, Ready: a.ready,
 		Reload: func(ctx context.Context) (any, error) { return a.Reload(ctx) },
 	}, nil)
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.reloading.Lock()
+	defer a.reloading.Unlock()
 	a.applyDirections(ctx, cfg)
 	return a, nil
 }
@@ -134,12 +137,15 @@ func (a *App) Serve(ctx context.Context) error {
 
 // Close stops the plugins and closes the store.
 func (a *App) Close() {
+	a.reloading.Lock()
+	defer a.reloading.Unlock()
 	a.mu.Lock()
-	for _, d := range a.dirs {
-		d.plugin.Close()
-	}
+	dirs := a.dirs
 	a.dirs = map[string]*running{}
 	a.mu.Unlock()
+	for _, d := range dirs {
+		d.plugin.Close()
+	}
 	if a.store != nil {
 		a.store.Close()
 	}

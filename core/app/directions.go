@@ -38,6 +38,14 @@ type ReloadReport struct {
 	Ignored []string `json:"ignored"`
 }
 
+// newReloadReport is an empty report whose lists render as [], not null.
+func newReloadReport() *ReloadReport {
+	return &ReloadReport{
+		Added: []string{}, Replaced: []string{}, Removed: []string{}, Unchanged: []string{},
+		Failed: map[string]string{}, Ignored: []string{},
+	}
+}
+
 // Reload reads the configuration again and applies its directions: new
 // ones start, changed ones (another binary, prefix or checksum) are
 // replaced, removed or disabled ones stop. The routes swap at once, so a
@@ -49,8 +57,8 @@ func (a *App) Reload(ctx context.Context) (*ReloadReport, error) {
 		a.log.Error("reload refused; the running configuration stays", "error", err)
 		return nil, fmt.Errorf("reload: %w", err)
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.reloading.Lock()
+	defer a.reloading.Unlock()
 	report := a.applyDirections(ctx, cfg)
 	report.Ignored = append(report.Ignored, ignoredChanges(a.cfg, cfg)...)
 	applied := *a.cfg
@@ -63,12 +71,12 @@ func (a *App) Reload(ctx context.Context) (*ReloadReport, error) {
 
 // applyDirections brings the running directions in line with cfg. A
 // direction that fails to start keeps its old version running, if it had
-// one. The caller holds a.mu.
+// one. The caller holds a.reloading, so a.dirs changes only here.
 func (a *App) applyDirections(ctx context.Context, cfg *config.Config) *ReloadReport {
-	report := &ReloadReport{
-		Added: []string{}, Replaced: []string{}, Removed: []string{}, Unchanged: []string{},
-		Failed: map[string]string{}, Ignored: []string{},
-	}
+	a.mu.Lock()
+	current := a.dirs
+	a.mu.Unlock()
+	report := newReloadReport()
 	wanted := cfg.DirectionNames()
 	type outcome struct {
 		name string
@@ -79,7 +87,7 @@ func (a *App) applyDirections(ctx context.Context, cfg *config.Config) *ReloadRe
 	var wg sync.WaitGroup
 	for i, name := range wanted {
 		dc := cfg.Directions[name]
-		old := a.dirs[name]
+		old := current[name]
 		sum, sumErr := fileSHA256(dc.Plugin)
 		if old != nil && old.cfg == dc && sumErr == nil && old.sum == sum {
 			results[i] = outcome{name: name, next: old}
@@ -93,13 +101,13 @@ func (a *App) applyDirections(ctx context.Context, cfg *config.Config) *ReloadRe
 	wg.Wait()
 
 	next := map[string]*running{}
+	failed := map[string]error{}
 	var retire []*running
-	a.failed = map[string]error{}
 	for _, r := range results {
-		old := a.dirs[r.name]
+		old := current[r.name]
 		switch {
 		case r.err != nil:
-			a.failed[r.name] = r.err
+			failed[r.name] = r.err
 			report.Failed[r.name] = r.err.Error()
 			a.log.Error("direction not started", "direction", r.name, "error", r.err)
 			if old != nil {
@@ -119,7 +127,7 @@ func (a *App) applyDirections(ctx context.Context, cfg *config.Config) *ReloadRe
 			a.log.Info("direction started", "direction", r.name, "prefix", r.next.cfg.Prefix, "plugin", r.next.cfg.Plugin)
 		}
 	}
-	for name, old := range a.dirs {
+	for name, old := range current {
 		if _, kept := next[name]; !kept {
 			retire = append(retire, old)
 			report.Removed = append(report.Removed, name)
@@ -128,16 +136,19 @@ func (a *App) applyDirections(ctx context.Context, cfg *config.Config) *ReloadRe
 	if err := checkRoutes(next); err != nil {
 		// Nothing changes: the new processes stop, the old set stays.
 		for name, r := range next {
-			if a.dirs[name] != r {
+			if current[name] != r {
 				r.plugin.Close()
 			}
 		}
-		report = &ReloadReport{Failed: map[string]string{"routes": err.Error()}}
+		report = newReloadReport()
+		report.Failed["routes"] = err.Error()
 		a.log.Error("directions not applied", "error", err)
 		return report
 	}
-	a.dirs = next
-	a.server.Mount(a.mountedLocked())
+	a.mu.Lock()
+	a.dirs, a.failed = next, failed
+	a.mu.Unlock()
+	a.server.Mount(mounted(next))
 	a.retire(retire)
 	sort.Strings(report.Removed)
 	return report
@@ -158,15 +169,16 @@ func (a *App) retire(old []*running) {
 	}()
 }
 
-func (a *App) mountedLocked() []*httpapi.Mounted {
-	names := make([]string, 0, len(a.dirs))
-	for name := range a.dirs {
+// mounted lists the directions' routes, in name order.
+func mounted(dirs map[string]*running) []*httpapi.Mounted {
+	names := make([]string, 0, len(dirs))
+	for name := range dirs {
 		names = append(names, name)
 	}
 	sort.Strings(names)
 	out := make([]*httpapi.Mounted, 0, len(names))
 	for _, name := range names {
-		out = append(out, a.dirs[name].mounted)
+		out = append(out, dirs[name].mounted)
 	}
 	return out
 }

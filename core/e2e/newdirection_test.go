@@ -336,13 +336,15 @@ func ndReloadCLI(t *testing.T, h *Host) ndReloadReport {
 	cmd := exec.Command(filepath.Join(binDir, "reportgate"), "reload", "--config", h.ConfigPath(), "--url", h.URL)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("reportgate reload: %v\n%s%s", err, out, stderr.String())
-	}
+	out, runErr := cmd.Output()
 	var r ndReloadReport
 	if err := json.Unmarshal(out, &r); err != nil {
-		t.Fatalf("reportgate reload printed %q: %v", out, err)
+		t.Fatalf("reportgate reload printed %q (%v): %v\n%s", out, runErr, err, stderr.String())
+	}
+	// The command fails exactly when a direction was refused, so that an
+	// operator's script notices.
+	if (runErr != nil) != (len(r.Failed) > 0) {
+		t.Fatalf("reportgate reload exited with %v for a report with %d failures\n%s", runErr, len(r.Failed), stderr.String())
 	}
 	return r
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,10 +17,6 @@ import (
 	"github.com/reportgate/reportgate/sdk"
 	"github.com/reportgate/reportgate/sdk/enforce"
 )
-
-// retryAfterSeconds is what a 503 tells a client to wait while a plugin
-// restarts; the supervisor restarts a crashed plugin well within it.
-const retryAfterSeconds = "2"
 
 // accept turns a read upload into a stored package: it checks the
 // parameters, calls the hook if the operation declares one, builds the
@@ -171,8 +168,19 @@ func (s *Server) callHook(ctx context.Context, m *Mounted, req sdk.UploadRequest
 func unavailable(m *Mounted) *failure {
 	return &failure{
 		status: http.StatusServiceUnavailable, code: "direction_unavailable",
-		message: "the " + m.Dir.Name() + " direction is restarting; retry shortly",
+		message:    "the " + m.Dir.Name() + " direction is restarting; retry shortly",
+		retryAfter: m.Plugin.RetryAfter(),
 	}
+}
+
+// setRetryAfter tells a client of a 503 when the plugin will be back, in
+// whole seconds, rounded up.
+func setRetryAfter(w http.ResponseWriter, f *failure) {
+	if f.status != http.StatusServiceUnavailable {
+		return
+	}
+	seconds := max(1, int((f.retryAfter+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(seconds))
 }
 
 func packageKind(op sdk.OperationKind) store.Kind {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/reportgate/reportgate/core/blob"
 	"github.com/reportgate/reportgate/sdk"
@@ -29,6 +30,8 @@ type failure struct {
 	message string
 	// code is the operator API's error code.
 	code string
+	// retryAfter is, for a 503, how long until the plugin is expected back.
+	retryAfter time.Duration
 }
 
 func invalid(vs ...sdk.Violation) *failure {

@@ -131,9 +131,7 @@ func writeOperatorError(w http.ResponseWriter, status int, code, message string)
 // writeOperatorFailure renders a failure in the operator format; the
 // messages of violations come from the direction's declared texts.
 func writeOperatorFailure(w http.ResponseWriter, m *Mounted, f *failure) {
-	if f.status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", retryAfterSeconds)
-	}
+	setRetryAfter(w, f)
 	body := operatorErrorBody{Code: f.code, Message: f.message}
 	var parts []string
 	for _, v := range f.violations {

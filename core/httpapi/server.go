@@ -26,6 +26,8 @@ import (
 type Plugin interface {
 	// Direction returns the plugin, or an error while it is unavailable.
 	Direction() (sdk.Direction, error)
+	// RetryAfter is how long until an unavailable plugin is expected back.
+	RetryAfter() time.Duration
 }
 
 // Mounted is an enabled direction: its compiled manifest, where it is

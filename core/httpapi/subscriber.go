@@ -12,9 +12,7 @@ import (
 
 // writeDirectionFailure renders a failure in the direction's own format.
 func writeDirectionFailure(w http.ResponseWriter, m *Mounted, f *failure) {
-	if f.status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", retryAfterSeconds)
-	}
+	setRetryAfter(w, f)
 	if len(f.violations) > 0 {
 		m.Dir.Errors.WriteInvalid(w, f.status, f.violations)
 		return

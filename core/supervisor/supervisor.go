@@ -68,6 +68,8 @@ type Plugin struct {
 	state    State
 	restarts int
 	lastErr  error
+	// nextStart is when the next restart is due, while restarting.
+	nextStart time.Time
 
 	stop chan struct{}
 	done chan struct{}
@@ -119,7 +121,8 @@ func launch(cfg Config) (*goplugin.Client, sdk.Direction, error) {
 	rpc, err := client.Client()
 	if err != nil {
 		client.Kill()
-		return nil, nil, fmt.Errorf("plugin %s (%s): %w", cfg.Name, cfg.Path, err)
+		return nil, nil, fmt.Errorf("plugin %s (%s): start and handshake (this host speaks plugin protocol %d): %w",
+			cfg.Name, cfg.Path, sdk.ProtocolVersion, err)
 	}
 	raw, err := rpc.Dispense(sdk.PluginKey)
 	if err != nil {
@@ -146,6 +149,14 @@ func (p *Plugin) Direction() (sdk.Direction, error) {
 		return nil, ErrUnavailable
 	}
 	return p.dir, nil
+}
+
+// RetryAfter is how long until the plugin is expected to serve again:
+// until its next restart is due, and a second for the start itself.
+func (p *Plugin) RetryAfter() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(time.Until(p.nextStart), 0) + time.Second
 }
 
 // Status is a plugin's health for /readyz.
@@ -190,7 +201,7 @@ func (p *Plugin) watch() {
 		p.mu.Lock()
 		exited := p.client.Exited()
 		if exited {
-			p.state = StateRestarting
+			p.state, p.nextStart = StateRestarting, time.Now()
 		}
 		p.mu.Unlock()
 		if !exited {
@@ -221,6 +232,9 @@ func (p *Plugin) watch() {
 			continue
 		}
 		p.cfg.Logger.Error("plugin restart failed", "error", err)
+		p.mu.Lock()
+		p.nextStart = time.Now().Add(backoff)
+		p.mu.Unlock()
 		select {
 		case <-p.stop:
 			return
