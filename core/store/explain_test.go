@@ -110,7 +110,7 @@ func (s *Store) plan(t *testing.T, query string, args []any) string {
 // seedForPlans loads n rows spread as in production: three directions,
 // many subscribers per gate, a tenth of them deleted, mailings over a
 // year, uploads mostly acknowledged. Then it refreshes the statistics.
-func seedForPlans(t *testing.T, s *Store, n int) {
+func seedForPlans(t testing.TB, s *Store, n int) {
 	t.Helper()
 	ctx := context.Background()
 	var seed string

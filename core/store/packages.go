@@ -148,9 +148,10 @@ func (s *Store) each(ctx context.Context, query string, args []any, fn func(*Pac
 	}
 	defer rows.Close()
 	var p Package
+	targets := p.scanTargets()
 	for rows.Next() {
 		p = Package{}
-		if err := rows.StructScan(&p); err != nil {
+		if err := rows.Scan(targets...); err != nil {
 			return fmt.Errorf("read package: %w", err)
 		}
 		if err := fn(&p); err != nil {

@@ -167,7 +167,7 @@ func envelopeManifest() sdk.Manifest {
 }
 
 // mustCompile compiles a manifest the test expects to be valid.
-func mustCompile(t *testing.T, m sdk.Manifest) *enforce.Direction {
+func mustCompile(t testing.TB, m sdk.Manifest) *enforce.Direction {
 	t.Helper()
 	d, err := enforce.Compile(m)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/reportgate/reportgate/sdk"
 )
@@ -58,7 +59,7 @@ func (r *Response) Shape() sdk.Shape { return r.shape }
 // the one field's value.
 func (r *Response) AppendItem(dst []byte, p Record, tz *time.Location) []byte {
 	if r.shape == sdk.ShapeValues {
-		return appendJSONValue(dst, FieldValue(p, r.fields[0].value, r.fields[0].format, tz))
+		return r.fields[0].appendValue(dst, p, tz)
 	}
 	dst = append(dst, '{')
 	for i, f := range r.fields {
@@ -66,25 +67,81 @@ func (r *Response) AppendItem(dst []byte, p Record, tz *time.Location) []byte {
 			dst = append(dst, ", "...)
 		}
 		dst = append(dst, f.key...)
-		dst = appendJSONValue(dst, FieldValue(p, f.value, f.format, tz))
+		dst = f.appendValue(dst, p, tz)
 	}
 	return append(dst, '}')
 }
 
-// appendJSONValue appends a string, a number or null.
-func appendJSONValue(dst []byte, v any) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(dst, "null"...)
-	case int64:
-		return strconv.AppendInt(dst, x, 10)
-	default:
-		s, err := encodeJSON(x)
-		if err != nil {
+// appendValue appends the field's value as JSON: a string, a number, a
+// time in tz, or null. It is the per-row work of every list, so it writes
+// straight into dst instead of boxing and encoding each value.
+func (f responseField) appendValue(dst []byte, p Record, tz *time.Location) []byte {
+	switch v := p.Value(f.value).(type) {
+	case string:
+		if v == "" {
 			return append(dst, "null"...)
 		}
-		return append(dst, s...)
+		return appendJSONString(dst, v)
+	case int64:
+		return strconv.AppendInt(dst, v, 10)
+	case time.Time:
+		layout := LayoutDateTime
+		if f.format == sdk.TimeMicros {
+			layout = renderMicros
+		}
+		dst = append(dst, '"')
+		dst = v.In(tz).AppendFormat(dst, layout)
+		return append(dst, '"')
 	}
+	return append(dst, "null"...)
+}
+
+// appendJSONString appends s as a JSON string. It is written here rather
+// than taken from encoding/json, which offers no appender: encoding each
+// value through an Encoder cost a buffer and an encoder per field of
+// every row. Like encoding/json it escapes quotes, backslashes and
+// control characters and replaces invalid UTF-8; unlike it, it leaves
+// <, > and & alone, since the bodies are JSON, not HTML.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r != utf8.RuneError || size != 1 {
+				i += size
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
 }
 
 // Record is a stored package as responses and links read it.

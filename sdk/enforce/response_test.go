@@ -10,7 +10,7 @@ import (
 	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
-func responseOf(t *testing.T, m sdk.Manifest, kind sdk.OperationKind) *enforce.Response {
+func responseOf(t testing.TB, m sdk.Manifest, kind sdk.OperationKind) *enforce.Response {
 	t.Helper()
 	op := mustCompile(t, m).Operation(kind)
 	if op == nil || op.Response == nil {
