@@ -3,8 +3,11 @@
 // listed by product type, and mass mailings by tax office.
 package main
 
-import "github.com/reportgate/reportgate/sdk"
+import (
+	"github.com/reportgate/reportgate/plugins/fns/fnsplugin"
+	"github.com/reportgate/reportgate/sdk"
+)
 
 func main() {
-	sdk.Serve(&sdk.Plugin{Declaration: manifest(), Hook: prepareUpload})
+	sdk.Serve(&sdk.Plugin{Declaration: fnsplugin.Manifest(), Hook: fnsplugin.PrepareUpload})
 }

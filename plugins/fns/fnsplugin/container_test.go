@@ -1,4 +1,4 @@
-package main
+package fnsplugin
 
 import (
 	"context"
@@ -185,9 +185,9 @@ func TestPrepareUpload(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := prepareUpload(context.Background(), c.req)
+			got, err := PrepareUpload(context.Background(), c.req)
 			if err != nil {
-				t.Fatalf("prepareUpload: %v", err)
+				t.Fatalf("PrepareUpload: %v", err)
 			}
 			if !reflect.DeepEqual(got.Violations, c.violations) {
 				t.Errorf("violations\n got %+v\nwant %+v", got.Violations, c.violations)
@@ -206,7 +206,7 @@ func TestPrepareUpload(t *testing.T) {
 // sets is one the manifest lets it set, and every violation kind it raises
 // has a message.
 func TestManifestDeclaresWhatTheHookUses(t *testing.T) {
-	m := manifest()
+	m := Manifest()
 	attrs := map[string]bool{}
 	for _, a := range m.Attributes {
 		attrs[a.Name] = true

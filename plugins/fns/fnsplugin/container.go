@@ -1,4 +1,4 @@
-package main
+package fnsplugin
 
 import (
 	"context"
@@ -57,10 +57,11 @@ func (c container) fields() map[string]string {
 	}
 }
 
-// prepareUpload derives the subscriber and tax office from the container
-// name. A subscriber's upload must be named as a container; an operator's
-// delivery may instead name the subscriber in its guid parameter.
-func prepareUpload(_ context.Context, req sdk.UploadRequest) (sdk.UploadResult, error) {
+// PrepareUpload is the upload hook. It derives the subscriber and tax
+// office from the container name. A subscriber's upload must be named as
+// a container; an operator's delivery may instead name the subscriber in
+// its guid parameter.
+func PrepareUpload(_ context.Context, req sdk.UploadRequest) (sdk.UploadResult, error) {
 	c, named := parseContainerName(req.Filename)
 	given := req.Fields[sdk.FieldGUID]
 	switch {

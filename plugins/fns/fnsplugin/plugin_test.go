@@ -1,4 +1,4 @@
-package main
+package fnsplugin
 
 import (
 	"testing"
@@ -11,7 +11,7 @@ import (
 const subscriberGUID = "1AE71D20EE1-D9F0-4C9F-920F-8A8E705A2A3D"
 
 func harness(t *testing.T) *sdktest.Harness {
-	return sdktest.New(t, &sdk.Plugin{Declaration: manifest(), Hook: prepareUpload})
+	return sdktest.New(t, &sdk.Plugin{Declaration: Manifest(), Hook: PrepareUpload})
 }
 
 // TestThroughTheHarness checks the FNS direction as the host uses it, over

@@ -1,4 +1,8 @@
-package main
+// Package fnsplugin is the FNS direction: its manifest and its upload
+// hook, which reads FNS transport container names. The fns command
+// serves it; it is a package of its own so that benchmarks can call the
+// hook in-process beside the same hook through the plugin process.
+package fnsplugin
 
 import "github.com/reportgate/reportgate/sdk"
 
@@ -26,7 +30,8 @@ const (
 	attrDocType     = "doctype"
 )
 
-func manifest() sdk.Manifest {
+// Manifest declares the FNS direction.
+func Manifest() sdk.Manifest {
 	errors := sdk.EnvelopeErrors()
 	errors.Messages[violationContainerName] = sdk.Message{
 		Text: `"{name}" name must be FNS_<subscriber id>_<tax office code>_<document uid, 32 hex digits>_<NN>_<NN>_<NN>.zip, or with the subscriber id and tax office code swapped`,
