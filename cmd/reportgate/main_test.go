@@ -161,3 +161,21 @@ func TestPluginsInspectPrintsTheManifest(t *testing.T) {
 		}
 	}
 }
+
+// TestTheSDKsMinimalExampleIsValid builds the plugin the SDK's package
+// doc shows and has the host check its manifest.
+func TestTheSDKsMinimalExampleIsValid(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "minimal")
+	build := exec.Command("go", "build", "-o", bin, "./examples/minimal")
+	build.Dir = filepath.Join("..", "..", "sdk")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	var out, errOut bytes.Buffer
+	if err := run([]string{"plugins", "inspect", "--format", "json", bin}, &out, &errOut); err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "manifest of minimal is valid") {
+		t.Fatalf("verdict %q", errOut.String())
+	}
+}

@@ -96,8 +96,9 @@ type Request struct {
 	Header map[string]string
 	// Filename is the name of the file part; empty sends no file.
 	Filename string
-	// Size and SHA256 describe the file to the hook.
-	Size   int64
+	// Size is the file's length, as the hook is told it.
+	Size int64
+	// SHA256 is the file's digest, as the hook is told it.
 	SHA256 string
 }
 
@@ -187,9 +188,12 @@ func (h *Harness) PrepareUpload(req sdk.UploadRequest) (sdk.UploadResult, error)
 
 // Body is a rendered error answer.
 type Body struct {
-	Status      int
+	// Status is the HTTP status.
+	Status int
+	// ContentType is the Content-Type header.
 	ContentType string
-	Text        string
+	// Text is the body.
+	Text string
 }
 
 // ErrorBody renders violations as the host answers them: 400, or 413 for
