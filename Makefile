@@ -4,7 +4,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 PLUGINS  := fns pfr rosstat
 CONFIG   ?= config/reportgate.yaml
 
-.PHONY: all build run test test-sdk vet fmt lint generate clean
+.PHONY: all build run test vet fmt lint generate clean
 
 all: build
 

@@ -32,7 +32,6 @@ type App struct {
 	store   *store.Store
 	blobs   *blob.Local
 	server  *httpapi.Server
-	started time.Time
 
 	// reloading serialises reloads, which start plugins and may take a
 	// while; mu guards the directions only while they are read or swapped,
@@ -44,12 +43,13 @@ type App struct {
 }
 
 // Open prepares everything the host serves from: it migrates the
-// database, clears temporary files a crash left, and starts the plugins.
+// database, finishes or undoes the uploads a crash interrupted, and starts
+// the plugins.
 // A plugin that fails to start is logged and reported by /readyz; the
 // other directions are served.
 func Open(ctx context.Context, cfg *config.Config, load Loader, logOut io.Writer) (*App, error) {
 	a := &App{
-		cfg: cfg, load: load, logOut: logOut, started: time.Now(),
+		cfg: cfg, load: load, logOut: logOut,
 		log:  slog.New(slog.NewTextHandler(logOut, nil)),
 		dirs: map[string]*running{}, failed: map[string]error{},
 	}
@@ -70,13 +70,9 @@ func Open(ctx context.Context, cfg *config.Config, load Loader, logOut io.Writer
 		a.Close()
 		return nil, err
 	}
-	removed, err := a.blobs.RemoveTemporary()
-	if err != nil {
+	if err := a.recoverBlobs(ctx); err != nil {
 		a.Close()
 		return nil, err
-	}
-	if removed > 0 {
-		a.log.Warn("removed temporary files of interrupted uploads", "count", removed)
 	}
 	a.server = httpapi.New(httpapi.Options{
 		Store: st, Blobs: a.blobs, Location: cfg.Location,
@@ -116,7 +112,6 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
-	go a.sweepOrphans(bgCtx)
 	go a.purgeLoop(bgCtx)
 	a.log.Info("listening", "addr", ln.Addr().String())
 	served := make(chan error, 1)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -55,37 +56,44 @@ func (a *App) Purge(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
-// sweepOrphans removes stored bytes that have no row: what is left when
-// the process died between making an upload durable and committing its
-// row. Only files written before this process started are considered, so
-// an upload in flight now is never mistaken for an orphan.
-func (a *App) sweepOrphans(ctx context.Context) {
-	removed := 0
-	err := a.blobs.EachCommitted(a.started, func(names []string) error {
-		// A file whose name is not a package id is not the store's to
-		// remove.
-		ids := slices.DeleteFunc(names, func(n string) bool { _, err := uuid.Parse(n); return err != nil })
-		for chunk := range slices.Chunk(ids, 1000) {
-			known, err := a.store.Existing(ctx, chunk)
-			if err != nil {
-				return err
-			}
-			for _, id := range chunk {
-				if known[id] {
-					continue
-				}
-				if err := a.blobs.Remove(ctx, id); err != nil {
-					return err
-				}
-				removed++
-			}
-		}
-		return nil
-	})
-	if err != nil && ctx.Err() == nil {
-		a.log.Error("sweep orphaned package bytes", "error", err)
+// recoverBlobs finishes what a crash interrupted, before anything is
+// served: it removes the files of uploads still being written, and for
+// every upload caught between making its bytes durable and committing its
+// row, keeps the bytes if the row exists and removes them if not. It
+// looks at those uploads only, never at the rest of the store.
+func (a *App) recoverBlobs(ctx context.Context) error {
+	removed, err := a.blobs.RemovePartial()
+	if err != nil {
+		return err
 	}
 	if removed > 0 {
-		a.log.Warn("removed package bytes that had no record", "count", removed)
+		a.log.Warn("removed the files of interrupted uploads", "count", removed)
 	}
+	ids, err := a.blobs.Unsettled()
+	if err != nil {
+		return err
+	}
+	ids = slices.DeleteFunc(ids, func(n string) bool { _, err := uuid.Parse(n); return err != nil })
+	discarded := 0
+	for chunk := range slices.Chunk(ids, 1000) {
+		known, err := a.store.Existing(ctx, chunk)
+		if err != nil {
+			return fmt.Errorf("recover uploads: %w", err)
+		}
+		for _, id := range chunk {
+			if known[id] {
+				err = a.blobs.Settle(id)
+			} else {
+				err = a.blobs.Discard(ctx, id)
+				discarded++
+			}
+			if err != nil {
+				return fmt.Errorf("recover uploads: %w", err)
+			}
+		}
+	}
+	if discarded > 0 {
+		a.log.Warn("removed the bytes of uploads whose record was never committed", "count", discarded)
+	}
+	return nil
 }

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 )
 
 // Store keeps package bytes by package id.
@@ -28,15 +27,21 @@ type Store interface {
 }
 
 // Pending is a blob being written. Its bytes are hashed as they arrive.
+// Its life is Write, Commit, then Settle once the package's row is
+// committed; Abort at any point before Settle leaves nothing behind.
 type Pending interface {
 	io.Writer
 	// Size is the number of bytes written so far.
 	Size() int64
 	// SHA256 is the digest of the bytes written, lower-case hex.
 	SHA256() string
-	// Commit makes the bytes durable and stores them under id.
+	// Commit makes the bytes durable and readable under id, and marks them
+	// unsettled until Settle, so that a crash before the row commits can
+	// be undone exactly.
 	Commit(ctx context.Context, id string) error
-	// Abort discards the bytes. It is safe after Commit, where it does
+	// Settle records that the package's row is committed.
+	Settle() error
+	// Abort discards the bytes, committed or not. After Settle it does
 	// nothing, so callers can defer it.
 	Abort()
 }
@@ -50,9 +55,13 @@ var ErrNotFound = errors.New("blob not found")
 
 // Local stores blobs as files: dir/packages/<last two hex digits of the
 // id>/<id> once committed (the last digits, because the first digits of a
-// time-ordered UUID hardly change), and
-// dir/tmp/<random>.part while written. Names come from package ids only,
-// never from a client.
+// time-ordered UUID hardly change), dir/tmp/<random>.part while written,
+// and a hard link dir/tmp/<id>.pending from Commit until Settle. Names
+// come from package ids only, never from a client.
+//
+// The .pending link is a journal of one entry per upload in flight: after
+// a crash, Unsettled names exactly the blobs whose row may never have
+// been committed, so recovery checks those and touches nothing else.
 type Local struct {
 	dir string
 }
@@ -82,7 +91,7 @@ func (l *Local) path(id string) (string, error) {
 
 // Create opens a temporary file in dir/tmp.
 func (l *Local) Create(context.Context) (Pending, error) {
-	f, err := os.CreateTemp(l.tmpDir(), "*.part")
+	f, err := os.CreateTemp(l.tmpDir(), "*"+partSuffix)
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file: %w", err)
 	}
@@ -117,16 +126,25 @@ func (l *Local) Remove(_ context.Context, id string) error {
 	return nil
 }
 
-// RemoveTemporary deletes every temporary file. Call it before serving:
-// a temporary file then can only be left from a process that died during
-// an upload, and that upload was never acknowledged.
-func (l *Local) RemoveTemporary() (int, error) {
+// partSuffix and pendingSuffix name the two kinds of file in dir/tmp.
+const (
+	partSuffix    = ".part"
+	pendingSuffix = ".pending"
+)
+
+// RemovePartial deletes the files of uploads that were still being
+// written. Call it before serving: such a file can only be left by a
+// process that died during an upload, which was never answered.
+func (l *Local) RemovePartial() (int, error) {
 	entries, err := os.ReadDir(l.tmpDir())
 	if err != nil {
 		return 0, fmt.Errorf("read temporary files: %w", err)
 	}
 	removed := 0
 	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), partSuffix) {
+			continue
+		}
 		if err := os.Remove(filepath.Join(l.tmpDir(), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return removed, fmt.Errorf("remove temporary file: %w", err)
 		}
@@ -135,37 +153,44 @@ func (l *Local) RemoveTemporary() (int, error) {
 	return removed, nil
 }
 
-// EachCommitted calls fn with the ids of the committed blobs last written
-// before a time, a shard directory at a time. It lets a sweep find blobs
-// whose row was never committed because the process died in between.
-func (l *Local) EachCommitted(before time.Time, fn func(ids []string) error) error {
-	shards, err := os.ReadDir(l.packagesDir())
+// Unsettled lists the ids of blobs committed but never settled: after a
+// crash, those whose package row may not exist. The caller settles the
+// ones that have a row and discards the others.
+func (l *Local) Unsettled() ([]string, error) {
+	entries, err := os.ReadDir(l.tmpDir())
 	if err != nil {
-		return fmt.Errorf("read blob shards: %w", err)
+		return nil, fmt.Errorf("read temporary files: %w", err)
 	}
-	for _, shard := range shards {
-		if !shard.IsDir() {
-			continue
+	var ids []string
+	for _, e := range entries {
+		if id, ok := strings.CutSuffix(e.Name(), pendingSuffix); ok {
+			ids = append(ids, id)
 		}
-		entries, err := os.ReadDir(filepath.Join(l.packagesDir(), shard.Name()))
-		if err != nil {
-			return fmt.Errorf("read blob shard: %w", err)
-		}
-		var ids []string
-		for _, e := range entries {
-			info, err := e.Info()
-			if err != nil || !info.ModTime().Before(before) {
-				continue
-			}
-			ids = append(ids, e.Name())
-		}
-		if len(ids) > 0 {
-			if err := fn(ids); err != nil {
-				return err
-			}
-		}
+	}
+	return ids, nil
+}
+
+// Settle records that an unsettled blob's row exists.
+func (l *Local) Settle(id string) error {
+	if _, err := l.path(id); err != nil {
+		return err
+	}
+	if err := os.Remove(l.pendingPath(id)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("settle blob %s: %w", id, err)
 	}
 	return nil
+}
+
+// Discard removes an unsettled blob whose row does not exist.
+func (l *Local) Discard(ctx context.Context, id string) error {
+	if err := l.Remove(ctx, id); err != nil {
+		return err
+	}
+	return l.Settle(id)
+}
+
+func (l *Local) pendingPath(id string) string {
+	return filepath.Join(l.tmpDir(), id+pendingSuffix)
 }
 
 type pending struct {
@@ -173,8 +198,18 @@ type pending struct {
 	file   *os.File
 	digest hash.Hash
 	size   int64
-	done   bool
+	id     string // set by Commit
+	state  pendingState
 }
+
+type pendingState int
+
+const (
+	writing pendingState = iota
+	committed
+	settled
+	aborted
+)
 
 func (p *pending) Write(b []byte) (int, error) {
 	n, err := p.file.Write(b)
@@ -186,8 +221,9 @@ func (p *pending) Write(b []byte) (int, error) {
 func (p *pending) Size() int64    { return p.size }
 func (p *pending) SHA256() string { return hex.EncodeToString(p.digest.Sum(nil)) }
 
-// Commit fsyncs the file, renames it into place and fsyncs the directory,
-// so that once it returns the blob survives a crash.
+// Commit fsyncs the file, renames it to tmp/<id>.pending, links it into
+// place and fsyncs both directories, so that once it returns the blob
+// survives a crash, and so does the note that it is not settled.
 func (p *pending) Commit(_ context.Context, id string) error {
 	final, err := p.store.path(id)
 	if err != nil {
@@ -199,24 +235,47 @@ func (p *pending) Commit(_ context.Context, id string) error {
 	if err := p.file.Close(); err != nil {
 		return fmt.Errorf("close blob: %w", err)
 	}
+	marker := p.store.pendingPath(id)
+	if err := os.Rename(p.file.Name(), marker); err != nil {
+		return fmt.Errorf("mark blob pending: %w", err)
+	}
+	p.id, p.state = id, committed
+	if err := syncDir(p.store.tmpDir()); err != nil {
+		return err
+	}
 	dir := filepath.Dir(final)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("prepare blob shard: %w", err)
 	}
-	if err := os.Rename(p.file.Name(), final); err != nil {
+	if err := os.Link(marker, final); err != nil {
 		return fmt.Errorf("store blob: %w", err)
 	}
-	p.done = true
 	return syncDir(dir)
 }
 
-func (p *pending) Abort() {
-	if p.done {
-		return
+// Settle drops the pending note. It needs no fsync: a note that outlives
+// a crash only makes recovery look the row up and settle it then.
+func (p *pending) Settle() error {
+	if p.state != committed {
+		return fmt.Errorf("settle a blob that is not committed")
 	}
-	p.done = true
-	p.file.Close()
-	os.Remove(p.file.Name())
+	p.state = settled
+	return p.store.Settle(p.id)
+}
+
+func (p *pending) Abort() {
+	switch p.state {
+	case writing:
+		p.file.Close()
+		os.Remove(p.file.Name())
+	case committed:
+		// Removing the blob first: if the process dies in between, the
+		// note that remains makes recovery finish the job.
+		p.store.Discard(context.Background(), p.id)
+	}
+	if p.state != settled {
+		p.state = aborted
+	}
 }
 
 func syncDir(dir string) error {

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sort"
 	"testing"
-	"time"
 )
 
 func newLocal(t *testing.T) *Local {
@@ -54,6 +53,19 @@ func put(t *testing.T, l *Local, id string, content []byte) {
 	if err := p.Commit(ctx, id); err != nil {
 		t.Fatalf("Commit(%q): %v", id, err)
 	}
+	if err := p.Settle(); err != nil {
+		t.Fatalf("Settle(%q): %v", id, err)
+	}
+}
+
+// stored lists the committed blobs' files.
+func stored(t *testing.T, l *Local) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(l.packagesDir(), "*", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
 
 func read(t *testing.T, l *Local, id string) []byte {
@@ -108,8 +120,15 @@ func TestRoundTrip(t *testing.T) {
 	if err := p.Commit(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	// Until the row is committed, one note says the blob is not settled.
+	if got := temporaries(t, l); !slices.Equal(got, []string{id + ".pending"}) {
+		t.Errorf("temporary files %v after Commit, want the pending note", got)
+	}
+	if err := p.Settle(); err != nil {
+		t.Fatal(err)
+	}
 	if got := temporaries(t, l); len(got) != 0 {
-		t.Errorf("temporary files %v left after Commit", got)
+		t.Errorf("temporary files %v left after Settle", got)
 	}
 	if got := read(t, l, id); !bytes.Equal(got, content) {
 		t.Errorf("Open read %d bytes, want the %d written", len(got), len(content))
@@ -158,16 +177,38 @@ func TestAbortLeavesNothing(t *testing.T) {
 		t.Errorf("temporary files %v left after Abort", got)
 	}
 	p.Abort() // twice is harmless
-	var committed int
-	if err := l.EachCommitted(time.Now().Add(time.Hour), func(ids []string) error { committed += len(ids); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if committed != 0 {
-		t.Errorf("%d blobs committed after Abort", committed)
+	if got := stored(t, l); len(got) != 0 {
+		t.Errorf("blobs %v stored after Abort", got)
 	}
 }
 
-func TestAbortAfterCommitKeepsTheBlob(t *testing.T) {
+// TestAbortAfterCommitRemovesTheBlob is the path of a row that failed to
+// commit: the bytes and their pending note go.
+func TestAbortAfterCommitRemovesTheBlob(t *testing.T) {
+	ctx := context.Background()
+	l := newLocal(t)
+	const id = "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"
+	p, err := l.Create(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Write([]byte("not recorded"))
+	if err := p.Commit(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, l, id); string(got) != "not recorded" {
+		t.Fatalf("committed blob reads %q", got)
+	}
+	p.Abort()
+	if got := stored(t, l); len(got) != 0 {
+		t.Errorf("blobs %v left after Abort", got)
+	}
+	if got := temporaries(t, l); len(got) != 0 {
+		t.Errorf("temporary files %v left after Abort", got)
+	}
+}
+
+func TestAbortAfterSettleKeepsTheBlob(t *testing.T) {
 	ctx := context.Background()
 	l := newLocal(t)
 	const id = "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"
@@ -179,9 +220,15 @@ func TestAbortAfterCommitKeepsTheBlob(t *testing.T) {
 	if err := p.Commit(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	if err := p.Settle(); err != nil {
+		t.Fatal(err)
+	}
 	p.Abort()
 	if got := read(t, l, id); string(got) != "kept" {
 		t.Errorf("after Abort read %q, want kept", got)
+	}
+	if got := temporaries(t, l); len(got) != 0 {
+		t.Errorf("temporary files %v left after Settle", got)
 	}
 }
 
@@ -197,7 +244,7 @@ func TestCommitReplacesNoOtherBlob(t *testing.T) {
 	}
 }
 
-func TestRemoveTemporary(t *testing.T) {
+func TestRemovePartial(t *testing.T) {
 	ctx := context.Background()
 	l := newLocal(t)
 	const kept = "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"
@@ -211,12 +258,12 @@ func TestRemoveTemporary(t *testing.T) {
 		p.Write([]byte("in flight when the process died"))
 		pending = append(pending, p)
 	}
-	n, err := l.RemoveTemporary()
+	n, err := l.RemovePartial()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n != 3 {
-		t.Errorf("RemoveTemporary removed %d, want 3", n)
+		t.Errorf("RemovePartial removed %d, want 3", n)
 	}
 	if got := temporaries(t, l); len(got) != 0 {
 		t.Errorf("temporary files %v left", got)
@@ -227,75 +274,65 @@ func TestRemoveTemporary(t *testing.T) {
 	for _, p := range pending {
 		p.Abort() // the file is gone already; Abort does not mind
 	}
-	if n, err := l.RemoveTemporary(); err != nil || n != 0 {
-		t.Errorf("RemoveTemporary of nothing = %d, %v", n, err)
+	if n, err := l.RemovePartial(); err != nil || n != 0 {
+		t.Errorf("RemovePartial of nothing = %d, %v", n, err)
 	}
 }
 
-func TestEachCommittedHonoursItsCutoff(t *testing.T) {
+// TestUnsettledNamesOnlyTheUploadsInFlight commits two blobs whose
+// process "dies" before their rows commit, beside settled ones: Unsettled
+// names exactly the two, and Settle and Discard resolve them without
+// touching anything else.
+func TestUnsettledNamesOnlyTheUploadsInFlight(t *testing.T) {
+	ctx := context.Background()
 	l := newLocal(t)
-	now := time.Now()
-	ids := map[string]time.Time{
-		"0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a01": now.Add(-3 * time.Hour),
-		"0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4b01": now.Add(-2 * time.Hour), // the same shard as the first
-		"0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a02": now.Add(-90 * time.Minute),
-		"0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a03": now.Add(-time.Minute),
-	}
-	for id, at := range ids {
+	settledIDs := []string{"0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a01", "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a02"}
+	for _, id := range settledIDs {
 		put(t, l, id, []byte(id))
-		path, err := l.path(id)
+	}
+	const recorded, unrecorded = "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a03", "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a04"
+	for _, id := range []string{recorded, unrecorded} {
+		p, err := l.Create(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Chtimes(path, at, at); err != nil {
+		p.Write([]byte(id))
+		if err := p.Commit(ctx, id); err != nil {
 			t.Fatal(err)
 		}
+		// The process dies here: neither Settle nor Abort runs.
 	}
-	// A stray file at the top of the packages directory is no shard.
-	if err := os.WriteFile(filepath.Join(l.packagesDir(), "README"), []byte("x"), 0o600); err != nil {
+	// A partial upload beside them is RemovePartial's, not Unsettled's.
+	if p, err := l.Create(ctx); err == nil {
+		p.Write([]byte("partial"))
+	}
+	got, err := l.Unsettled()
+	if err != nil {
 		t.Fatal(err)
 	}
-	collect := func(before time.Time) (all []string, calls int) {
-		t.Helper()
-		err := l.EachCommitted(before, func(batch []string) error {
-			calls++
-			if len(batch) == 0 {
-				t.Error("EachCommitted called fn with no ids")
-			}
-			all = append(all, batch...)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
+	sort.Strings(got)
+	if !slices.Equal(got, []string{recorded, unrecorded}) {
+		t.Fatalf("Unsettled = %v, want the two committed blobs", got)
+	}
+	if err := l.Settle(recorded); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Discard(ctx, unrecorded); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := l.Unsettled(); len(got) != 0 {
+		t.Fatalf("still unsettled: %v", got)
+	}
+	for _, id := range append(settledIDs, recorded) {
+		if got := read(t, l, id); string(got) != id {
+			t.Errorf("%s reads %q", id, got)
 		}
-		sort.Strings(all)
-		return all, calls
 	}
-	got, calls := collect(now.Add(-time.Hour))
-	want := []string{
-		"0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a01", "0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a02",
-		"0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4b01",
+	if _, err := l.Open(ctx, unrecorded); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the discarded blob opens: %v", err)
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("before an hour ago: %v, want %v", got, want)
-	}
-	if calls != 2 {
-		t.Errorf("fn called %d times, want once per shard (2)", calls)
-	}
-	if got, _ := collect(now.Add(-150 * time.Minute)); !slices.Equal(got, []string{"0190a5b2-7c3d-7e4f-8a9b-0c1d2e3f4a01"}) {
-		t.Errorf("before 150 minutes ago: %v", got)
-	}
-	if got, _ := collect(now.Add(-4 * time.Hour)); len(got) != 0 {
-		t.Errorf("before four hours ago: %v, want none", got)
-	}
-	if got, _ := collect(now.Add(time.Minute)); len(got) != 4 {
-		t.Errorf("before now: %v, want all four", got)
-	}
-
-	stop := errors.New("stop")
-	err := l.EachCommitted(now.Add(time.Minute), func([]string) error { return stop })
-	if !errors.Is(err, stop) {
-		t.Errorf("EachCommitted returned %v, want fn's error", err)
+	if len(stored(t, l)) != 3 {
+		t.Errorf("stored %v, want three", stored(t, l))
 	}
 }
 

@@ -1003,3 +1003,26 @@ func TestFNSAtTheEmptyPrefix(t *testing.T) {
 		}
 	})
 }
+
+// TestFNSDeliveryNeedsAGate delivers to an FNS subscriber whose gate is
+// not known yet, without naming one: FNS links carry the gate, so the
+// delivery is refused as a missing gate, and the next one with a gate
+// goes through and teaches the store the gate.
+func TestFNSDeliveryNeedsAGate(t *testing.T) {
+	forEachBackend(t, hostConfig{}, func(t *testing.T, h *Host) {
+		guid := fnsSubscriber()
+		name := fnsName("9965", guid, "07_01_01")
+		f := Form{Fields: [][2]string{field("type", "1c")}, FileName: name, File: []byte("x")}
+		e := wantOpError(t, h.Operator(t, http.MethodPost, "/operator/v1/directions/fns/packages", &f),
+			http.StatusBadRequest, "invalid_request")
+		if len(e.Error.Details) != 1 || e.Error.Details[0].Param != "gate" || e.Error.Details[0].Kind != "missing" {
+			t.Fatalf("details %+v, want the gate missing", e.Error.Details)
+		}
+		f.Fields = append(f.Fields, field("gate", "gpr"))
+		h.Deliver(t, "fns", f)
+		f.Fields = f.Fields[:1]
+		if d := h.Deliver(t, "fns", f); !strings.HasPrefix(d.Link, "files/gpr/") {
+			t.Fatalf("a delivery without a gate after one with it: link %s", d.Link)
+		}
+	})
+}

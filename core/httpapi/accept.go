@@ -72,6 +72,12 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 	}
 	if op.Link != nil {
 		link, err := op.Link.Render(func(field string) string { return enforce.StringField(p, field) })
+		var missing *enforce.MissingFieldError
+		if errors.As(err, &missing) && op.ParamFor(missing.Field) != "" {
+			// The request left out what the link needs, and the store did
+			// not know it either: say so as that parameter's violation.
+			return nil, invalid(sdk.Violation{Param: op.ParamFor(missing.Field), Kind: sdk.ViolationMissing})
+		}
 		if err != nil {
 			return nil, &failure{status: http.StatusBadRequest, message: err.Error(), code: "invalid_request"}
 		}
@@ -81,9 +87,7 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 		return nil, s.serverFailure("store the package", err)
 	}
 	if err := s.opts.Store.Insert(ctx, p); err != nil {
-		if rmErr := s.opts.Blobs.Remove(context.WithoutCancel(ctx), p.ID); rmErr != nil {
-			s.opts.Logger.Error("remove the bytes of a package that was not stored", "id", p.ID, "error", rmErr)
-		}
+		in.file.Abort()
 		if errors.Is(err, store.ErrGateConflict) {
 			return nil, &failure{
 				status: http.StatusConflict, code: "gate_conflict",
@@ -93,6 +97,11 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 			}
 		}
 		return nil, s.serverFailure("record the package", err)
+	}
+	if err := in.file.Settle(); err != nil {
+		// The package is stored; the note left behind is settled at the
+		// next start.
+		s.opts.Logger.Warn("settle a stored package", "id", p.ID, "error", err)
 	}
 	return p, nil
 }

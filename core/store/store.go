@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,6 +45,13 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if dialect == SQLite {
+		// The embedded database lives where the operator says, such as
+		// data/ of a fresh checkout; its folder is made, as storage.dir is.
+		if err := os.MkdirAll(filepath.Dir(SQLitePath(databaseURL)), 0o750); err != nil {
+			return nil, fmt.Errorf("prepare the sqlite folder: %w", err)
+		}
+	}
 	db, err := sqlx.Open(string(dialect), dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
@@ -72,7 +81,7 @@ func ParseURL(databaseURL string) (Dialect, string, error) {
 		}
 		return Postgres, databaseURL, nil
 	case strings.HasPrefix(databaseURL, "sqlite:"):
-		path := strings.TrimPrefix(databaseURL, "sqlite:")
+		path := SQLitePath(databaseURL)
 		if path == "" {
 			return "", "", errors.New("sqlite URL names no file: want sqlite:PATH")
 		}
@@ -80,6 +89,11 @@ func ParseURL(databaseURL string) (Dialect, string, error) {
 	default:
 		return "", "", errors.New("unknown database: want postgres://… or sqlite:PATH")
 	}
+}
+
+// SQLitePath is the file a sqlite:PATH URL names.
+func SQLitePath(databaseURL string) string {
+	return strings.TrimPrefix(databaseURL, "sqlite:")
 }
 
 // sqliteDSN sets the pragmas the store relies on: WAL so reads go on

@@ -88,6 +88,16 @@ func (op *Operation) Binds(field string) bool {
 	return false
 }
 
+// ParamFor names the parameter that binds a field, or "" when none does.
+func (op *Operation) ParamFor(field string) string {
+	for _, p := range op.params {
+		if p.Bind == field {
+			return p.Name
+		}
+	}
+	return ""
+}
+
 // FileParam is the name of the multipart part that carries the file, or
 // "" for an operation that takes none.
 func (op *Operation) FileParam() string {

@@ -59,7 +59,7 @@ func (t *LinkTemplate) Render(value func(field string) string) (Link, error) {
 	for _, f := range t.fields {
 		v := value(f)
 		if v == "" {
-			return Link{}, fmt.Errorf("the link needs %q, which the package does not have", f)
+			return Link{}, &MissingFieldError{Field: f}
 		}
 		if !PlainFilename(v) {
 			return Link{}, fmt.Errorf("%q is not a plain path segment", f)
@@ -71,6 +71,17 @@ func (t *LinkTemplate) Render(value func(field string) string) (Link, error) {
 		Text: strings.NewReplacer(text...).Replace(t.text),
 		Path: LinkPath(strings.NewReplacer(raw...).Replace(t.text)),
 	}, nil
+}
+
+// MissingFieldError is a link that names a field the package does not
+// have, such as the gate of a subscriber whose gate is not known yet.
+type MissingFieldError struct {
+	// Field is the field the link needs.
+	Field string
+}
+
+func (e *MissingFieldError) Error() string {
+	return fmt.Sprintf("the link needs %q, which the package does not have", e.Field)
 }
 
 // LinkPath is a link as the resolver looks it up: without leading
