@@ -25,13 +25,13 @@ type Loader func() (*config.Config, error)
 
 // App is a running host.
 type App struct {
-	cfg     *config.Config
-	load    Loader
-	log     *slog.Logger
-	logOut  io.Writer
-	store   *store.Store
-	blobs   *blob.Local
-	server  *httpapi.Server
+	cfg    *config.Config
+	load   Loader
+	log    *slog.Logger
+	logOut io.Writer
+	store  *store.Store
+	blobs  *blob.Local
+	server *httpapi.Server
 
 	// reloading serialises reloads, which start plugins and may take a
 	// while; mu guards the directions only while they are read or swapped,
