@@ -25,6 +25,22 @@ import (
 	"github.com/reportgate/reportgate/core/store"
 )
 
+// processState is a process's state letter from /proc (R, S, T, Z…), or
+// "" when it is gone.
+func processState(pid int) string {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	// The command name in parentheses may hold spaces; the state follows it.
+	rest := string(stat[bytes.LastIndexByte(stat, ')')+1:])
+	fields := strings.Fields(rest)
+	if len(fields) == 0 {
+		return ""
+	}
+	return fields[0]
+}
+
 // peakRSS is a process's peak resident set size in bytes (VmHWM).
 func peakRSS(t *testing.T, pid int) int64 {
 	t.Helper()
@@ -435,13 +451,20 @@ func TestHotPathNeedsNoPlugin(t *testing.T) {
 			t.Fatalf("want 3 plugin processes, found %v", pids)
 		}
 		for _, pid := range pids {
-			syscall.Kill(pid, syscall.SIGSTOP)
+			if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+				t.Fatal(err)
+			}
 		}
 		defer func() {
 			for _, pid := range pids {
 				syscall.Kill(pid, syscall.SIGCONT)
 			}
 		}()
+		// A signal is delivered asynchronously: go on once every plugin is
+		// seen stopped.
+		for name, pid := range pids {
+			waitFor(t, name+" to stop", func() bool { return processState(pid) == "T" })
+		}
 		if resp := h.Get(t, "/pfr/packages?type=1c&guid="+guid); resp.Status != http.StatusOK || !bytes.Contains(resp.Body, []byte(d.UID)) {
 			t.Fatalf("list with plugins frozen: %d %s", resp.Status, resp.Body)
 		}
