@@ -80,6 +80,7 @@ type MissingFieldError struct {
 	Field string
 }
 
+// Error names the missing field.
 func (e *MissingFieldError) Error() string {
 	return fmt.Sprintf("the link needs %q, which the package does not have", e.Field)
 }
