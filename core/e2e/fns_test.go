@@ -94,36 +94,11 @@ func fnsKeys(m map[string]any) []string {
 	return keys
 }
 
-// fnsOutboxItem is an item of the operator outbox, as far as these tests
-// read it.
-type fnsOutboxItem struct {
-	ID         string            `json:"id"`
-	Filename   string            `json:"filename"`
-	GUID       *string           `json:"guid"`
-	Type       *string           `json:"type"`
-	Gate       *string           `json:"gate"`
-	ClientIP   *string           `json:"client_ip"`
-	DateIn     string            `json:"date_in"`
-	SentAt     *string           `json:"sent_at"`
-	Size       int64             `json:"size"`
-	SHA256     string            `json:"sha256"`
-	Attributes map[string]string `json:"attributes"`
-}
-
 // fnsOutbox is the FNS outbox by package id.
-func fnsOutbox(t *testing.T, h *Host) map[string]fnsOutboxItem {
+func fnsOutbox(t *testing.T, h *Host) map[string]obItem {
 	t.Helper()
-	resp := h.Operator(t, http.MethodGet, "/operator/v1/directions/fns/outbox?limit=1000", nil)
-	if resp.Status != http.StatusOK {
-		t.Fatalf("outbox: status %d: %s", resp.Status, resp.Body)
-	}
-	var page struct {
-		Items []fnsOutboxItem `json:"items"`
-		Next  *string         `json:"next"`
-	}
-	resp.JSON(t, &page)
-	out := map[string]fnsOutboxItem{}
-	for _, it := range page.Items {
+	out := map[string]obItem{}
+	for _, it := range readOutbox(t, h, "fns") {
 		out[it.ID] = it
 	}
 	return out

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -334,6 +335,122 @@ func (h *Host) PluginPIDs(t *testing.T) map[string]int {
 		out[filepath.Base(exe)] = pid
 	}
 	return out
+}
+
+// jsonKeys is the keys of a JSON object, in the order they were written.
+func jsonKeys(t *testing.T, raw []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not a JSON object: %s", raw)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("bad JSON object %s: %v", raw, err)
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatalf("bad JSON object %s: %v", raw, err)
+		}
+	}
+	return keys
+}
+
+// obItem is an outbox item.
+type obItem struct {
+	ID       string  `json:"id"`
+	Filename string  `json:"filename"`
+	GUID     *string `json:"guid"`
+	Type     *string `json:"type"`
+	Gate     *string `json:"gate"`
+	ClientIP *string `json:"client_ip"`
+	DateIn   string  `json:"date_in"`
+	SentAt   *string `json:"sent_at"`
+	Size     int64   `json:"size"`
+	SHA256   string  `json:"sha256"`
+	AckedAt  *string `json:"acked_at"`
+	// Attributes are the direction's own fields.
+	Attributes map[string]string `json:"attributes"`
+}
+
+// obKeys are the keys every outbox item has, whether set or null.
+var obKeys = []string{"id", "filename", "guid", "type", "gate", "client_ip", "date_in", "sent_at", "size", "sha256"}
+
+// obPage is one page of an outbox.
+type obPage struct {
+	Items []obItem
+	// Next is the cursor, "" when the page is the last.
+	Next string
+}
+
+// readOutboxPage fetches one outbox page and checks its shape.
+func readOutboxPage(t *testing.T, h *Host, dir, query string) obPage {
+	t.Helper()
+	path := "/operator/v1/directions/" + dir + "/outbox"
+	if query != "" {
+		path += "?" + query
+	}
+	resp := h.Operator(t, http.MethodGet, path, nil)
+	if resp.Status != http.StatusOK {
+		t.Fatalf("GET %s: status %d: %s", path, resp.Status, resp.Body)
+	}
+	var raw struct {
+		Items []json.RawMessage `json:"items"`
+		Next  json.RawMessage   `json:"next"`
+	}
+	resp.JSON(t, &raw)
+	if raw.Items == nil || raw.Next == nil {
+		t.Fatalf("outbox %s: want items and next: %s", path, resp.Body)
+	}
+	var page obPage
+	if string(raw.Next) != "null" {
+		if err := json.Unmarshal(raw.Next, &page.Next); err != nil || page.Next == "" {
+			t.Fatalf("outbox next is neither null nor a cursor: %s", raw.Next)
+		}
+	}
+	for _, r := range raw.Items {
+		keys := jsonKeys(t, r)
+		for _, k := range obKeys {
+			if !slices.Contains(keys, k) {
+				t.Errorf("outbox item lacks %q: %s", k, r)
+			}
+		}
+		var it obItem
+		if err := json.Unmarshal(r, &it); err != nil {
+			t.Fatal(err)
+		}
+		page.Items = append(page.Items, it)
+	}
+	return page
+}
+
+// readOutbox is a direction's whole outbox, every page.
+func readOutbox(t *testing.T, h *Host, dir string) []obItem {
+	t.Helper()
+	var all []obItem
+	query := "limit=1000"
+	for {
+		page := readOutboxPage(t, h, dir, query)
+		all = append(all, page.Items...)
+		if page.Next == "" {
+			return all
+		}
+		query = "limit=1000&after=" + url.QueryEscape(page.Next)
+	}
+}
+
+// outboxItem finds an upload in the outbox by id.
+func outboxItem(t *testing.T, h *Host, dir, id string) (obItem, bool) {
+	t.Helper()
+	for _, it := range readOutbox(t, h, dir) {
+		if it.ID == id {
+			return it, true
+		}
+	}
+	return obItem{}, false
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer and readers at once.

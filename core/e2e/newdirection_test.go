@@ -627,7 +627,7 @@ func ndServeEndToEnd(t *testing.T, h *Host) ndKept {
 	if resp.Status != http.StatusOK {
 		t.Fatalf("sfr upload: %d %s", resp.Status, resp.Body)
 	}
-	if keys := ndKeys(t, resp.Body); !slices.Equal(keys, []string{"id", "filename", "form", "received"}) {
+	if keys := jsonKeys(t, resp.Body); !slices.Equal(keys, []string{"id", "filename", "form", "received"}) {
 		t.Fatalf("sfr upload answer keys %v: %s", keys, resp.Body)
 	}
 	var up struct{ ID, Filename, Form, Received string }
@@ -667,7 +667,7 @@ func ndServeEndToEnd(t *testing.T, h *Host) ndKept {
 	listResp := h.Get(t, "/sfr/packages?type=1c&guid="+guid)
 	var raw []json.RawMessage
 	listResp.JSON(t, &raw)
-	if keys := ndKeys(t, raw[0]); !slices.Equal(keys, []string{"uid", "guid", "snils", "filename", "received", "link"}) {
+	if keys := jsonKeys(t, raw[0]); !slices.Equal(keys, []string{"uid", "guid", "snils", "filename", "received", "link"}) {
 		t.Fatalf("sfr list item keys %v", keys)
 	}
 	if items[0]["guid"] != guid || items[0]["snils"] != snils || items[0]["filename"] != "protocol_1.zip" || items[0]["link"] != d1.Link {
@@ -737,28 +737,6 @@ func ndWait(t *testing.T, what string, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// ndKeys lists a JSON object's keys in the order they were written.
-func ndKeys(t *testing.T, raw []byte) []string {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		t.Fatalf("not a JSON object: %s", raw)
-	}
-	var keys []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			t.Fatalf("%v in %s", err, raw)
-		}
-		keys = append(keys, tok.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			t.Fatalf("%v in %s", err, raw)
-		}
-	}
-	return keys
 }
 
 // ndMoscow is the time zone every test host renders times in.

@@ -289,7 +289,7 @@ func TestKillDuringUploadLeavesNoTrace(t *testing.T) {
 		if entries, _ := os.ReadDir(tmpDir); len(entries) != 0 {
 			t.Fatalf("temporary files survived the restart: %v", entries)
 		}
-		if items := outbox(t, h, "pfr"); len(items) != 0 {
+		if items := readOutbox(t, h, "pfr"); len(items) != 0 {
 			t.Fatalf("a partial upload is visible: %v", items)
 		}
 		if blobs := committedBlobs(t, h); len(blobs) != 0 {
@@ -350,8 +350,8 @@ func TestKillUnderLoadKeepsEveryAcceptedUpload(t *testing.T) {
 		wg.Wait()
 
 		h.Restart(t)
-		items := outbox(t, h, "rosstat")
-		stored := map[string]outboxEntry{}
+		items := readOutbox(t, h, "rosstat")
+		stored := map[string]obItem{}
 		for _, it := range items {
 			stored[it.ID] = it
 		}
@@ -381,35 +381,6 @@ func TestKillUnderLoadKeepsEveryAcceptedUpload(t *testing.T) {
 		}
 		t.Logf("%d uploads accepted before the kill, %d stored", len(accepted), len(items))
 	})
-}
-
-type outboxEntry struct {
-	ID     string `json:"id"`
-	SHA256 string `json:"sha256"`
-	Size   int64  `json:"size"`
-}
-
-// outbox reads a direction's whole outbox.
-func outbox(t *testing.T, h *Host, dir string) []outboxEntry {
-	t.Helper()
-	var all []outboxEntry
-	path := "/operator/v1/directions/" + dir + "/outbox?limit=1000"
-	for {
-		resp := h.Operator(t, http.MethodGet, path, nil)
-		if resp.Status != http.StatusOK {
-			t.Fatalf("outbox: %d %s", resp.Status, resp.Body)
-		}
-		var page struct {
-			Items []outboxEntry `json:"items"`
-			Next  *string       `json:"next"`
-		}
-		resp.JSON(t, &page)
-		all = append(all, page.Items...)
-		if page.Next == nil {
-			return all
-		}
-		path = "/operator/v1/directions/" + dir + "/outbox?limit=1000&after=" + *page.Next
-	}
 }
 
 // committedBlobs lists the stored package files.
@@ -491,7 +462,7 @@ func TestHotPathNeedsNoPlugin(t *testing.T) {
 		if resp.Status != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || body.Status != "Service Unavailable" {
 			t.Fatalf("an upload that needs its hook: %d %s", resp.Status, resp.Body)
 		}
-		if n := len(outbox(t, h, "fns")); n != 0 {
+		if n := len(readOutbox(t, h, "fns")); n != 0 {
 			t.Fatalf("the refused upload was stored: %d in the outbox", n)
 		}
 	})
