@@ -222,8 +222,13 @@ func (p *pending) Size() int64    { return p.size }
 func (p *pending) SHA256() string { return hex.EncodeToString(p.digest.Sum(nil)) }
 
 // Commit fsyncs the file, renames it to tmp/<id>.pending, links it into
-// place and fsyncs both directories, so that once it returns the blob
-// survives a crash, and so does the note that it is not settled.
+// place and fsyncs the shard's directory, so that once it returns the
+// blob survives a crash.
+//
+// The note's rename is not fsynced on its own: a process crash cannot
+// lose it, and a power cut that did would leave, at worst, bytes that no
+// row names, never a row without its bytes. That saves one of the three
+// fsyncs of an upload.
 func (p *pending) Commit(_ context.Context, id string) error {
 	final, err := p.store.path(id)
 	if err != nil {
@@ -240,9 +245,6 @@ func (p *pending) Commit(_ context.Context, id string) error {
 		return fmt.Errorf("mark blob pending: %w", err)
 	}
 	p.id, p.state = id, committed
-	if err := syncDir(p.store.tmpDir()); err != nil {
-		return err
-	}
 	dir := filepath.Dir(final)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("prepare blob shard: %w", err)

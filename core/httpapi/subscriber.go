@@ -58,8 +58,8 @@ func (s *Server) list(m *Mounted) http.HandlerFunc {
 			GUID:      bound.Fields[sdk.FieldGUID],
 			Gate:      bound.Fields[sdk.FieldGate],
 		}
-		s.stream(w, r, m, op.Response, func(each func(*store.Package) error) error {
-			return s.opts.Store.EachInbound(r.Context(), filter, each)
+		s.stream(w, r, m, op.Response, func(each func(*store.Row) error) error {
+			return s.opts.Store.EachInbound(r.Context(), filter, op.Response.Fields(), each)
 		})
 	}
 }
@@ -78,8 +78,8 @@ func (s *Server) massreport(m *Mounted) http.HandlerFunc {
 		filter := store.MailingFilter{
 			Direction: m.Dir.Name(), Code: bound.Fields[sdk.FieldCode], Since: since, Until: until,
 		}
-		s.stream(w, r, m, op.Response, func(each func(*store.Package) error) error {
-			return s.opts.Store.EachMailing(r.Context(), filter, each)
+		s.stream(w, r, m, op.Response, func(each func(*store.Row) error) error {
+			return s.opts.Store.EachMailing(r.Context(), filter, op.Response.Fields(), each)
 		})
 	}
 }
@@ -123,7 +123,7 @@ const streamBuffer = 32 << 10
 // length takes constant memory. Until the first row the status can still
 // change; after it, an error can only cut the response short, which the
 // client sees as a broken body rather than a short, valid-looking list.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp *enforce.Response, query func(func(*store.Package) error) error) {
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp *enforce.Response, query func(func(*store.Row) error) error) {
 	var (
 		bw      *bufio.Writer
 		scratch []byte
@@ -135,7 +135,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp
 		bw = bufio.NewWriterSize(w, streamBuffer)
 		bw.WriteByte('[')
 	}
-	err := query(func(p *store.Package) error {
+	err := query(func(p *store.Row) error {
 		if bw == nil {
 			start()
 		}

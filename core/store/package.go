@@ -51,17 +51,6 @@ type Package struct {
 const packageColumns = `seq, id, direction, kind, uid, type, guid, gate, code, filename, link, link_path,
 	size, sha256, client_ip, sent_at, date_in, deleted_at, acked_at, purged_at, attrs`
 
-// scanTargets are the fields of p in packageColumns' order. The hot lists
-// scan through them directly: sqlx's StructScan resolved the same mapping
-// by reflection on every row.
-func (p *Package) scanTargets() []any {
-	return []any{
-		&p.Seq, &p.ID, &p.Direction, &p.Kind, &p.UID, &p.Type, &p.GUID, &p.Gate, &p.Code, &p.Filename,
-		&p.Link, &p.LinkPath, &p.Size, &p.SHA256, &p.ClientIP, &p.SentAt, &p.DateIn, &p.DeletedAt,
-		&p.AckedAt, &p.PurgedAt, &p.Attrs,
-	}
-}
-
 // NullString is a string column that may be NULL; NULL reads as "".
 type NullString string
 

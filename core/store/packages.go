@@ -90,18 +90,20 @@ type InboundFilter struct {
 	Direction, Type, GUID, Gate string
 }
 
-// EachInbound calls fn for every inbound package the filter selects that
-// is not deleted, oldest first, as the rows are read, so that a list of
-// any length is written without being held in memory.
-func (s *Store) EachInbound(ctx context.Context, f InboundFilter, fn func(*Package) error) error {
-	query, args := inboundQuery(f)
-	return s.each(ctx, query, args, fn)
+// EachInbound calls fn with every inbound package the filter selects that
+// is not deleted, oldest first, read for the fields given, as the rows are
+// read: a list of any length is written without being held in memory.
+// The row is valid only until fn returns.
+func (s *Store) EachInbound(ctx context.Context, f InboundFilter, fields []string, fn func(*Row) error) error {
+	shape := shapeFor(fields)
+	query, args := inboundQuery(f, shape.columns)
+	return s.each(ctx, query, args, shape, fn)
 }
 
 // inboundQuery is the list's SQL. Each combination of filters has an
 // index of its own (see the migrations).
-func inboundQuery(f InboundFilter) (string, []any) {
-	query := `SELECT ` + packageColumns + ` FROM packages
+func inboundQuery(f InboundFilter, columns string) (string, []any) {
+	query := `SELECT ` + columns + ` FROM packages
 		WHERE kind = 'inbound' AND deleted_at IS NULL AND direction = ? AND type = ?`
 	args := []any{f.Direction, f.Type}
 	if f.GUID != "" {
@@ -122,15 +124,18 @@ type MailingFilter struct {
 	Since, Until    time.Time
 }
 
-// EachMailing calls fn for every mailing the filter selects, oldest first.
-func (s *Store) EachMailing(ctx context.Context, f MailingFilter, fn func(*Package) error) error {
-	query, args := s.mailingQuery(f)
-	return s.each(ctx, query, args, fn)
+// EachMailing calls fn with every mailing the filter selects, oldest
+// first, read for the fields given; the row is valid only until fn
+// returns.
+func (s *Store) EachMailing(ctx context.Context, f MailingFilter, fields []string, fn func(*Row) error) error {
+	shape := shapeFor(fields)
+	query, args := s.mailingQuery(f, shape.columns)
+	return s.each(ctx, query, args, shape, fn)
 }
 
 // mailingQuery is the massreport's SQL.
-func (s *Store) mailingQuery(f MailingFilter) (string, []any) {
-	query := `SELECT ` + packageColumns + ` FROM packages
+func (s *Store) mailingQuery(f MailingFilter, columns string) (string, []any) {
+	query := `SELECT ` + columns + ` FROM packages
 		WHERE kind = 'mailing' AND direction = ?`
 	args := []any{f.Direction}
 	if f.Code != "" {
@@ -141,20 +146,20 @@ func (s *Store) mailingQuery(f MailingFilter) (string, []any) {
 	return query, append(args, s.at(f.Since), s.at(f.Until))
 }
 
-func (s *Store) each(ctx context.Context, query string, args []any, fn func(*Package) error) error {
-	rows, err := s.db.QueryxContext(ctx, s.rebind(query), args...)
+func (s *Store) each(ctx context.Context, query string, args []any, shape rowShape, fn func(*Row) error) error {
+	rows, err := s.db.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return fmt.Errorf("query packages: %w", err)
 	}
 	defer rows.Close()
-	var p Package
-	targets := p.scanTargets()
+	var r Row
+	dests := shape.dests(&r)
 	for rows.Next() {
-		p = Package{}
-		if err := rows.Scan(targets...); err != nil {
+		r.decoded = false
+		if err := rows.Scan(dests...); err != nil {
 			return fmt.Errorf("read package: %w", err)
 		}
-		if err := fn(&p); err != nil {
+		if err := fn(&r); err != nil {
 			return err
 		}
 	}
@@ -166,15 +171,25 @@ func (s *Store) each(ctx context.Context, query string, args []any, fn func(*Pac
 
 // The lookups by link and the outbox page, each served by an index.
 const (
-	byLinkQuery = `SELECT ` + packageColumns + ` FROM packages WHERE link_path = ?`
+	// A download needs no more than these, and reads them on every GET.
+	byLinkQuery = `SELECT id, direction, kind, filename, size, sha256, date_in, purged_at
+		FROM packages WHERE link_path = ?`
 	outboxQuery = `SELECT ` + packageColumns + ` FROM packages
 		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ? AND seq > ?
 		ORDER BY seq LIMIT ?`
 )
 
-// ByLink returns the package whose link, without leading slashes, is path.
+// ByLink returns the package whose link, without leading slashes, is
+// path, with what a download needs: its id, direction, kind, file name,
+// size, digest, receipt and purge times.
 func (s *Store) ByLink(ctx context.Context, path string) (*Package, error) {
-	return s.one(ctx, byLinkQuery, path)
+	var p Package
+	err := s.db.QueryRowContext(ctx, s.rebind(byLinkQuery), path).
+		Scan(&p.ID, &p.Direction, &p.Kind, &p.Filename, &p.Size, &p.SHA256, &p.DateIn, &p.PurgedAt)
+	if err != nil {
+		return nil, fmt.Errorf("get package by link: %w", mapError(err))
+	}
+	return &p, nil
 }
 
 // ByID returns the package with the id.

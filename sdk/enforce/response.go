@@ -76,6 +76,14 @@ func (r *Response) AppendItem(dst []byte, p Record, tz *time.Location) []byte {
 // time in tz, or null. It is the per-row work of every list, so it writes
 // straight into dst instead of boxing and encoding each value.
 func (f responseField) appendValue(dst []byte, p Record, tz *time.Location) []byte {
+	if br, ok := p.(BytesRecord); ok {
+		if b, ok := br.Bytes(f.value); ok {
+			if len(b) == 0 {
+				return append(dst, "null"...)
+			}
+			return appendJSONString(dst, b)
+		}
+	}
 	switch v := p.Value(f.value).(type) {
 	case string:
 		if v == "" {
@@ -102,7 +110,7 @@ func (f responseField) appendValue(dst []byte, p Record, tz *time.Location) []by
 // every row. Like encoding/json it escapes quotes, backslashes and
 // control characters and replaces invalid UTF-8; unlike it, it leaves
 // <, > and & alone, since the bodies are JSON, not HTML.
-func appendJSONString(dst []byte, s string) []byte {
+func appendJSONString[S string | []byte](dst []byte, s S) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
@@ -113,7 +121,7 @@ func appendJSONString(dst []byte, s string) []byte {
 			continue
 		}
 		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
+			r, size := decodeRune(s[i:])
 			if r != utf8.RuneError || size != 1 {
 				i += size
 				continue
@@ -142,6 +150,37 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// decodeRune is utf8's DecodeRune for either a string or bytes.
+func decodeRune[S string | []byte](s S) (rune, int) {
+	switch v := any(s).(type) {
+	case string:
+		return utf8.DecodeRuneInString(v)
+	case []byte:
+		return utf8.DecodeRune(v)
+	}
+	return utf8.RuneError, 1
+}
+
+// Fields are the package fields the response shows, in order, so that a
+// store can read those and no others.
+func (r *Response) Fields() []string {
+	out := make([]string, len(r.fields))
+	for i, f := range r.fields {
+		out[i] = f.value
+	}
+	return out
+}
+
+// BytesRecord is a Record that can lend a string field's bytes without
+// copying them, as the host's list rows do; responses use it when they
+// can.
+type BytesRecord interface {
+	Record
+	// Bytes is a string field's bytes, empty when unset; ok is false for a
+	// field that is not a string column, which Value then answers.
+	Bytes(field string) (b []byte, ok bool)
 }
 
 // Record is a stored package as responses and links read it.
