@@ -221,24 +221,21 @@ func (p *pending) Write(b []byte) (int, error) {
 func (p *pending) Size() int64    { return p.size }
 func (p *pending) SHA256() string { return hex.EncodeToString(p.digest.Sum(nil)) }
 
-// Commit fsyncs the file, renames it to tmp/<id>.pending, links it into
-// place and fsyncs the shard's directory, so that once it returns the
-// blob survives a crash.
+// Commit links the file into place under id and fsyncs the file and the
+// shard's directory, so that once it returns the blob survives a crash.
+// Both fsyncs must finish before the caller commits the package's row; run
+// together, the filesystem can serve them with one journal commit instead
+// of two. The name in the shard is no promise to anyone until that row
+// exists, so it may appear before the bytes are durable.
 //
-// The note's rename is not fsynced on its own: a process crash cannot
-// lose it, and a power cut that did would leave, at worst, bytes that no
-// row names, never a row without its bytes. That saves one of the three
-// fsyncs of an upload.
+// The file reaches the shard through tmp/<id>.pending, the note that
+// stays until Settle. Its rename is not fsynced on its own: a process
+// crash cannot lose it, and a power cut that did would leave, at worst,
+// bytes that no row names, never a row without its bytes.
 func (p *pending) Commit(_ context.Context, id string) error {
 	final, err := p.store.path(id)
 	if err != nil {
 		return err
-	}
-	if err := p.file.Sync(); err != nil {
-		return fmt.Errorf("sync blob: %w", err)
-	}
-	if err := p.file.Close(); err != nil {
-		return fmt.Errorf("close blob: %w", err)
 	}
 	marker := p.store.pendingPath(id)
 	if err := os.Rename(p.file.Name(), marker); err != nil {
@@ -252,7 +249,19 @@ func (p *pending) Commit(_ context.Context, id string) error {
 	if err := os.Link(marker, final); err != nil {
 		return fmt.Errorf("store blob: %w", err)
 	}
-	return syncDir(dir)
+	dirSynced := make(chan error, 1)
+	go func() { dirSynced <- syncDir(dir) }()
+	fileErr := p.file.Sync()
+	if err := p.file.Close(); err != nil && fileErr == nil {
+		fileErr = err
+	}
+	if err := <-dirSynced; err != nil {
+		return err
+	}
+	if fileErr != nil {
+		return fmt.Errorf("sync blob: %w", fileErr)
+	}
+	return nil
 }
 
 // Settle drops the pending note. It needs no fsync: a note that outlives
@@ -271,6 +280,8 @@ func (p *pending) Abort() {
 		p.file.Close()
 		os.Remove(p.file.Name())
 	case committed:
+		// A Commit that failed may have left the file open.
+		p.file.Close()
 		// Removing the blob first: if the process dies in between, the
 		// note that remains makes recovery finish the job.
 		p.store.Discard(context.Background(), p.id)
