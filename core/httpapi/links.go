@@ -62,15 +62,21 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 // serveContent streams a package's bytes with its name and digest, and
 // honours Range and conditional requests.
 func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, p *store.Package, fail func(*failure)) {
+	gone := &failure{status: http.StatusGone, code: "purged", message: "the package was deleted and its content is no longer kept"}
 	if p.PurgedAt.Valid {
-		fail(&failure{status: http.StatusGone, code: "purged", message: "the package was deleted and its content is no longer kept"})
+		fail(gone)
 		return
 	}
 	obj, err := s.opts.Blobs.Open(r.Context(), p.ID)
+	if errors.Is(err, blob.ErrNotFound) {
+		// The purge removes the bytes, then records it: a download between
+		// the two finds the row unpurged and the bytes gone. Bytes go no
+		// other way, but a warning makes any other way visible.
+		s.opts.Logger.Warn("package bytes missing; answered as purged", "id", p.ID)
+		fail(gone)
+		return
+	}
 	if err != nil {
-		if errors.Is(err, blob.ErrNotFound) {
-			s.opts.Logger.Error("package bytes missing", "id", p.ID)
-		}
 		fail(s.serverFailure("read the package", err))
 		return
 	}
