@@ -46,6 +46,7 @@ func (s *Server) upload(m *Mounted) http.HandlerFunc {
 // list is GET {prefix}/packages: the subscriber's inbound packages.
 func (s *Server) list(m *Mounted) http.HandlerFunc {
 	op := m.Dir.Operation(sdk.OpList)
+	shape := store.ShapeFor(op.Response.Fields())
 	return func(w http.ResponseWriter, r *http.Request) {
 		bound, f := s.bindQuery(r, op)
 		if f != nil {
@@ -59,7 +60,7 @@ func (s *Server) list(m *Mounted) http.HandlerFunc {
 			Gate:      bound.Fields[sdk.FieldGate],
 		}
 		s.stream(w, r, m, op.Response, func(each func(*store.Row) error) error {
-			return s.opts.Store.EachInbound(r.Context(), filter, op.Response.Fields(), each)
+			return s.opts.Store.EachInbound(r.Context(), filter, shape, each)
 		})
 	}
 }
@@ -68,6 +69,7 @@ func (s *Server) list(m *Mounted) http.HandlerFunc {
 // range, today by default, the end inclusive.
 func (s *Server) massreport(m *Mounted) http.HandlerFunc {
 	op := m.Dir.Operation(sdk.OpMassreport)
+	shape := store.ShapeFor(op.Response.Fields())
 	return func(w http.ResponseWriter, r *http.Request) {
 		bound, f := s.bindQuery(r, op)
 		if f != nil {
@@ -79,7 +81,7 @@ func (s *Server) massreport(m *Mounted) http.HandlerFunc {
 			Direction: m.Dir.Name(), Code: bound.Fields[sdk.FieldCode], Since: since, Until: until,
 		}
 		s.stream(w, r, m, op.Response, func(each func(*store.Row) error) error {
-			return s.opts.Store.EachMailing(r.Context(), filter, op.Response.Fields(), each)
+			return s.opts.Store.EachMailing(r.Context(), filter, shape, each)
 		})
 	}
 }
@@ -132,9 +134,16 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp
 	start := func() {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
-		bw = bufio.NewWriterSize(w, streamBuffer)
+		bw = s.writers.Get().(*bufio.Writer)
+		bw.Reset(w)
 		bw.WriteByte('[')
 	}
+	defer func() {
+		if bw != nil {
+			bw.Reset(nil)
+			s.writers.Put(bw)
+		}
+	}()
 	err := query(func(p *store.Row) error {
 		if bw == nil {
 			start()

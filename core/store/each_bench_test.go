@@ -25,7 +25,7 @@ func BenchmarkEachInbound(b *testing.B) {
 			seedForPlans(b, s, 20000)
 			// gate7 of pfr and ao4 in the seed: a few hundred rows.
 			f := InboundFilter{Direction: "pfr", Type: "ao4", Gate: "gate7"}
-			fields := []string{"uid", "guid", "regnum", "filename", "date_in", "link"}
+			fields := ShapeFor([]string{"uid", "guid", "regnum", "filename", "date_in", "link"})
 			rows := 0
 			if err := s.EachInbound(ctx, f, fields, func(r *Row) error { rows++; r.Value("regnum"); return nil }); err != nil {
 				b.Fatal(err)

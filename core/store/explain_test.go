@@ -31,7 +31,7 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 			}
 			seedForPlans(t, s, 40000)
 			now := time.Now()
-			inbound := func(f InboundFilter) (string, []any) { return inboundQuery(f, shapeFor(listFields).columns) }
+			inbound := func(f InboundFilter) (string, []any) { return inboundQuery(f, ShapeFor(listFields).columns) }
 			cases := []struct {
 				name    string
 				query   string
@@ -54,8 +54,8 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 			cases[1].query, cases[1].args = inbound(InboundFilter{Direction: "fns", Type: "ao4", GUID: "g17"})
 			cases[2].query, cases[2].args = inbound(InboundFilter{Direction: "fns", Type: "ao4", Gate: "gate7"})
 			cases[3].query, cases[3].args = inbound(InboundFilter{Direction: "fns", Type: "ao4", GUID: "g17", Gate: "gate7"})
-			cases[4].query, cases[4].args = s.mailingQuery(MailingFilter{Direction: "rosstat", Since: now.AddDate(0, 0, -1), Until: now}, shapeFor(listFields).columns)
-			cases[5].query, cases[5].args = s.mailingQuery(MailingFilter{Direction: "rosstat", Code: "12-34", Since: now.AddDate(0, 0, -30), Until: now}, shapeFor(listFields).columns)
+			cases[4].query, cases[4].args = s.mailingQuery(MailingFilter{Direction: "rosstat", Since: now.AddDate(0, 0, -1), Until: now}, ShapeFor(listFields).columns)
+			cases[5].query, cases[5].args = s.mailingQuery(MailingFilter{Direction: "rosstat", Code: "12-34", Since: now.AddDate(0, 0, -30), Until: now}, ShapeFor(listFields).columns)
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
 					plan := s.plan(t, c.query, c.args)

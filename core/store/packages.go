@@ -91,11 +91,10 @@ type InboundFilter struct {
 }
 
 // EachInbound calls fn with every inbound package the filter selects that
-// is not deleted, oldest first, read for the fields given, as the rows are
-// read: a list of any length is written without being held in memory.
-// The row is valid only until fn returns.
-func (s *Store) EachInbound(ctx context.Context, f InboundFilter, fields []string, fn func(*Row) error) error {
-	shape := shapeFor(fields)
+// is not deleted, oldest first, read for the fields of the shape, as the
+// rows are read: a list of any length is written without being held in
+// memory. The row is valid only until fn returns.
+func (s *Store) EachInbound(ctx context.Context, f InboundFilter, shape RowShape, fn func(*Row) error) error {
 	query, args := inboundQuery(f, shape.columns)
 	return s.each(ctx, query, args, shape, fn)
 }
@@ -125,10 +124,9 @@ type MailingFilter struct {
 }
 
 // EachMailing calls fn with every mailing the filter selects, oldest
-// first, read for the fields given; the row is valid only until fn
+// first, read for the fields of the shape; the row is valid only until fn
 // returns.
-func (s *Store) EachMailing(ctx context.Context, f MailingFilter, fields []string, fn func(*Row) error) error {
-	shape := shapeFor(fields)
+func (s *Store) EachMailing(ctx context.Context, f MailingFilter, shape RowShape, fn func(*Row) error) error {
 	query, args := s.mailingQuery(f, shape.columns)
 	return s.each(ctx, query, args, shape, fn)
 }
@@ -146,7 +144,7 @@ func (s *Store) mailingQuery(f MailingFilter, columns string) (string, []any) {
 	return query, append(args, s.at(f.Since), s.at(f.Until))
 }
 
-func (s *Store) each(ctx context.Context, query string, args []any, shape rowShape, fn func(*Row) error) error {
+func (s *Store) each(ctx context.Context, query string, args []any, shape RowShape, fn func(*Row) error) error {
 	rows, err := s.db.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return fmt.Errorf("query packages: %w", err)

@@ -69,16 +69,16 @@ func stringColumn(field string) (int, bool) {
 	return 0, false
 }
 
-// rowShape is what a list selects for a set of fields, and where each
-// column is scanned to.
-type rowShape struct {
+// RowShape is what a list selects for a set of fields, and where each
+// column is scanned to. Build it once per response with ShapeFor.
+type RowShape struct {
 	columns string
 	dests   func(r *Row) []any
 }
 
-// shapeFor selects the columns of the fields, each once; attributes share
+// ShapeFor selects the columns of the fields, each once; attributes share
 // the attrs column. Field names are the columns' names.
-func shapeFor(fields []string) rowShape {
+func ShapeFor(fields []string) RowShape {
 	var names []string
 	var slots []func(r *Row) any
 	seen := map[string]bool{}
@@ -108,7 +108,7 @@ func shapeFor(fields []string) rowShape {
 	if len(names) == 0 {
 		add("id", func(r *Row) any { return &r.str[colID] })
 	}
-	return rowShape{
+	return RowShape{
 		columns: strings.Join(names, ", "),
 		dests: func(r *Row) []any {
 			out := make([]any, len(slots))

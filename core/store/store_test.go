@@ -117,7 +117,7 @@ func ids(ps ...*store.Package) []string {
 func inbound(t *testing.T, st *store.Store, f store.InboundFilter) []string {
 	t.Helper()
 	var got []string
-	err := st.EachInbound(context.Background(), f, []string{"id"}, func(r *store.Row) error {
+	err := st.EachInbound(context.Background(), f, store.ShapeFor([]string{"id"}), func(r *store.Row) error {
 		got = append(got, r.Value("id").(string))
 		return nil
 	})
@@ -130,7 +130,7 @@ func inbound(t *testing.T, st *store.Store, f store.InboundFilter) []string {
 func mailings(t *testing.T, st *store.Store, f store.MailingFilter) []string {
 	t.Helper()
 	var got []string
-	err := st.EachMailing(context.Background(), f, []string{"id"}, func(r *store.Row) error {
+	err := st.EachMailing(context.Background(), f, store.ShapeFor([]string{"id"}), func(r *store.Row) error {
 		got = append(got, r.Value("id").(string))
 		return nil
 	})
@@ -265,7 +265,7 @@ func TestEachInbound(t *testing.T) {
 
 		stop := errors.New("stop")
 		calls := 0
-		err := st.EachInbound(ctx, store.InboundFilter{Direction: "fns", Type: "1c"}, []string{"id"}, func(*store.Row) error {
+		err := st.EachInbound(ctx, store.InboundFilter{Direction: "fns", Type: "1c"}, store.ShapeFor([]string{"id"}), func(*store.Row) error {
 			calls++
 			return stop
 		})
@@ -275,7 +275,7 @@ func TestEachInbound(t *testing.T) {
 
 		// fn sees the fields asked for, and only those.
 		fields := []string{"id", "link", "guid", "date_in", "size", "sent_at", "product_guid"}
-		err = st.EachInbound(ctx, store.InboundFilter{Direction: "fns", Type: "ao4"}, fields, func(r *store.Row) error {
+		err = st.EachInbound(ctx, store.InboundFilter{Direction: "fns", Type: "ao4"}, store.ShapeFor(fields), func(r *store.Row) error {
 			for _, f := range fields {
 				if got, want := r.Value(f), p3.Value(f); got != want {
 					t.Errorf("row's %s = %#v, want %#v", f, got, want)
