@@ -1,6 +1,7 @@
 // Package migrations embeds the schema, one folder per SQL dialect. The
 // two folders hold the same versions; they differ only where the dialects
-// do (identity columns, time and JSON types).
+// do (identity columns, time and JSON types, and PostgreSQL's outbox
+// ordering by transaction, which SQLite's single writer does not need).
 package migrations
 
 import (

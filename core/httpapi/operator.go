@@ -260,14 +260,14 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
-	var after int64
+	var after store.Cursor
 	if v := q.query.Get("after"); v != "" {
-		seq, ok := decodeCursor(v)
+		c, ok := decodeCursor(v)
 		if !ok {
 			writeOperatorError(w, http.StatusBadRequest, "invalid_request", "after is not a cursor this server issued")
 			return
 		}
-		after = seq
+		after = c
 	}
 	// One row more than asked tells whether there is a next page.
 	rows, err := s.opts.Store.Outbox(r.Context(), m.Dir.Name(), after, limit+1)
@@ -278,29 +278,40 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 	var next *string
 	if len(rows) > limit {
 		rows = rows[:limit]
-		cursor := encodeCursor(rows[len(rows)-1].Seq)
+		cursor := encodeCursor(rows[len(rows)-1].Cursor())
 		next = &cursor
 	}
 	items := make([]outboxItem, 0, len(rows))
 	for i := range rows {
-		items = append(items, s.outboxItem(&rows[i]))
+		items = append(items, s.outboxItem(&rows[i].Package))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next": next})
 }
 
-// encodeCursor hides the sequence number, so clients treat the cursor as
-// opaque and the server may change what it holds.
-func encodeCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("s" + strconv.FormatInt(seq, 10)))
+// encodeCursor hides the cursor's parts, so clients treat it as opaque
+// and the server may change what it holds.
+func encodeCursor(c store.Cursor) string {
+	return base64.RawURLEncoding.EncodeToString(
+		[]byte("c" + strconv.FormatUint(c.TxID, 10) + "." + strconv.FormatInt(c.Seq, 10)))
 }
 
-func decodeCursor(cursor string) (int64, bool) {
+func decodeCursor(cursor string) (store.Cursor, bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil || len(raw) < 2 || raw[0] != 's' {
-		return 0, false
+	if err != nil || len(raw) < 2 || raw[0] != 'c' {
+		return store.Cursor{}, false
 	}
-	seq, err := strconv.ParseInt(string(raw[1:]), 10, 64)
-	return seq, err == nil && seq >= 0
+	txid, seq, ok := strings.Cut(string(raw[1:]), ".")
+	if !ok {
+		return store.Cursor{}, false
+	}
+	c := store.Cursor{}
+	if c.TxID, err = strconv.ParseUint(txid, 10, 64); err != nil {
+		return store.Cursor{}, false
+	}
+	if c.Seq, err = strconv.ParseInt(seq, 10, 64); err != nil || c.Seq < 0 {
+		return store.Cursor{}, false
+	}
+	return c, true
 }
 
 // packageByID finds the route's package, or answers 404.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -14,11 +15,6 @@ import (
 // with ErrGateConflict if it already belongs to another.
 func (s *Store) Insert(ctx context.Context, p *Package) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if p.Kind == KindUpload {
-			if err := s.lockOutbox(ctx, tx, p.Direction); err != nil {
-				return err
-			}
-		}
 		if p.GUID != "" && p.Gate != "" {
 			if err := s.bindGate(ctx, tx, p.Direction, string(p.GUID), string(p.Gate)); err != nil {
 				return err
@@ -36,22 +32,6 @@ func (s *Store) Insert(ctx context.Context, p *Package) error {
 		}
 		return nil
 	})
-}
-
-// lockOutbox makes a direction's uploads take their sequence numbers in
-// the order they commit. PostgreSQL hands out an identity at INSERT, so
-// without it an upload numbered 10 could commit after one numbered 11,
-// behind an operator's outbox cursor, and be skipped. The lock is held
-// for the insert's transaction only; the bytes were written before it.
-// SQLite has one writer at a time and needs none.
-func (s *Store) lockOutbox(ctx context.Context, q queryer, direction string) error {
-	if s.dialect != Postgres {
-		return nil
-	}
-	if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "reportgate.outbox."+direction); err != nil {
-		return fmt.Errorf("order the outbox: %w", err)
-	}
-	return nil
 }
 
 func (s *Store) bindGate(ctx context.Context, q queryer, direction, guid, gate string) error {
@@ -172,7 +152,13 @@ const (
 	// A download needs no more than these, and reads them on every GET.
 	byLinkQuery = `SELECT id, direction, kind, filename, size, sha256, date_in, purged_at
 		FROM packages WHERE link_path = ?`
-	outboxQuery = `SELECT ` + packageColumns + ` FROM packages
+	// outboxQuery pages PostgreSQL's outbox in commit order: see the
+	// migration 00002. SQLite's single writer commits in seq order.
+	outboxQuery = `SELECT ` + packageColumns + `, txid::text AS txid FROM packages
+		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ?
+		AND (txid, seq) > (?::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY txid, seq LIMIT ?`
+	outboxQuerySQLite = `SELECT ` + packageColumns + `, '0' AS txid FROM packages
 		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ? AND seq > ?
 		ORDER BY seq LIMIT ?`
 )
@@ -229,11 +215,39 @@ func (s *Store) Ack(ctx context.Context, id string, at time.Time) (*Package, err
 		WHERE id = ? AND kind = 'upload' RETURNING `+packageColumns, s.at(at), id)
 }
 
+// Cursor is a position in a direction's outbox.
+type Cursor struct {
+	// TxID is the inserting transaction's id, on PostgreSQL; 0 on SQLite.
+	TxID uint64
+	// Seq is the package's sequence number.
+	Seq int64
+}
+
+// Queued is an upload in the outbox, with the cursor that follows it.
+type Queued struct {
+	Package
+	TxID string `db:"txid"`
+}
+
+// Cursor is the position just after the upload.
+func (q *Queued) Cursor() Cursor {
+	txid, _ := strconv.ParseUint(q.TxID, 10, 64)
+	return Cursor{TxID: txid, Seq: q.Seq}
+}
+
 // Outbox returns up to limit uploads of a direction not yet acknowledged,
-// after the sequence number after, oldest first.
-func (s *Store) Outbox(ctx context.Context, direction string, after int64, limit int) ([]Package, error) {
-	var out []Package
-	err := s.db.SelectContext(ctx, &out, s.rebind(outboxQuery), direction, after, limit)
+// after the cursor, in commit order. An upload becomes visible here only
+// once every upload that could come before it has committed, so paging on
+// never skips one.
+func (s *Store) Outbox(ctx context.Context, direction string, after Cursor, limit int) ([]Queued, error) {
+	var out []Queued
+	var err error
+	if s.dialect == Postgres {
+		err = s.db.SelectContext(ctx, &out, s.rebind(outboxQuery),
+			direction, strconv.FormatUint(after.TxID, 10), after.Seq, limit)
+	} else {
+		err = s.db.SelectContext(ctx, &out, s.rebind(outboxQuerySQLite), direction, after.Seq, limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("outbox of %s: %w", direction, err)
 	}

@@ -485,22 +485,23 @@ func TestOutboxAndAck(t *testing.T) {
 			insert(t, st, pkg("pfr", store.KindUpload), pkg("fns", store.KindInbound, typ("1c")))
 		}
 
-		page := func(after int64, limit int) ([]string, int64) {
+		page := func(after store.Cursor, limit int) ([]string, store.Cursor) {
 			t.Helper()
 			got, err := st.Outbox(ctx, "fns", after, limit)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var out []string
-			var last int64
-			for _, p := range got {
-				out = append(out, p.ID)
-				last = p.Seq
+			last := after
+			for _, q := range got {
+				out = append(out, q.ID)
+				last = q.Cursor()
 			}
 			return out, last
 		}
 		var all []string
-		after := int64(0)
+		var after store.Cursor
+		cursors := map[string]store.Cursor{}
 		for i := 0; ; i++ {
 			got, last := page(after, 2)
 			if len(got) == 0 {
@@ -511,6 +512,7 @@ func TestOutboxAndAck(t *testing.T) {
 			}
 			all = append(all, got...)
 			after = last
+			cursors[got[len(got)-1]] = last
 			if i > 5 {
 				t.Fatal("paging does not end")
 			}
@@ -534,11 +536,16 @@ func TestOutboxAndAck(t *testing.T) {
 			t.Errorf("second Ack: AckedAt = %v, want the first %v", again.AckedAt.Time, t0)
 		}
 		want := ids(uploads[0], uploads[2], uploads[3], uploads[4])
-		if got, _ := page(0, 100); !slices.Equal(got, want) {
+		if got, _ := page(store.Cursor{}, 100); !slices.Equal(got, want) {
 			t.Errorf("outbox after Ack %v, want %v", got, want)
 		}
-		if got, _ := page(uploads[2].Seq, 100); !slices.Equal(got, ids(uploads[3], uploads[4])) {
-			t.Errorf("outbox after %d: %v", uploads[2].Seq, got)
+		// Paging on from the cursor that followed the third upload.
+		third, ok := cursors[uploads[3].ID]
+		if !ok {
+			t.Fatalf("no page ended at the fourth upload: %v", cursors)
+		}
+		if got, _ := page(third, 100); !slices.Equal(got, ids(uploads[4])) {
+			t.Errorf("outbox after the fourth upload: %v", got)
 		}
 
 		in := pkg("fns", store.KindInbound, typ("1c"))
@@ -549,7 +556,7 @@ func TestOutboxAndAck(t *testing.T) {
 		if _, err := st.Ack(ctx, uuid.NewString(), t0); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Ack of an unknown id: %v, want ErrNotFound", err)
 		}
-		if got, err := st.Outbox(ctx, "rosstat", 0, 10); err != nil || len(got) != 0 {
+		if got, err := st.Outbox(ctx, "rosstat", store.Cursor{}, 10); err != nil || len(got) != 0 {
 			t.Errorf("outbox of a direction with no uploads: %v, %v", got, err)
 		}
 	})
@@ -652,16 +659,12 @@ func TestExisting(t *testing.T) {
 func TestOutboxCursorMissesNoLateCommit(t *testing.T) {
 	forEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		// The first upload is inserted as Insert does, and its transaction
-		// held open.
+		// The first upload is inserted, and its transaction held open.
 		tx, err := st.DB().BeginTxx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer tx.Rollback()
-		if err := st.LockOutbox(ctx, tx, "fns"); err != nil {
-			t.Fatal(err)
-		}
 		early := uuid.NewString()
 		var at any = t0
 		if st.Dialect() == store.SQLite {
@@ -688,14 +691,14 @@ func TestOutboxCursorMissesNoLateCommit(t *testing.T) {
 
 		// The operator reads a page and keeps its cursor.
 		seen := map[string]bool{}
-		var cursor int64
+		var cursor store.Cursor
 		page, err := st.Outbox(ctx, "fns", cursor, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range page {
-			seen[p.ID] = true
-			cursor = p.Seq
+		for _, q := range page {
+			seen[q.ID] = true
+			cursor = q.Cursor()
 		}
 
 		if err := tx.Commit(); err != nil {
