@@ -113,7 +113,14 @@ func (s *Store) EachMailing(ctx context.Context, f MailingFilter, shape RowShape
 
 // mailingQuery is the massreport's SQL.
 func (s *Store) mailingQuery(f MailingFilter, columns string) (string, []any) {
-	query := `SELECT ` + columns + ` FROM packages
+	from := `packages`
+	if f.Code != "" && s.dialect == SQLite {
+		// SQLite's planner takes the date index for a code and a range,
+		// even analysed, and scans a day's mailings of every office: 1.4 ms
+		// instead of 20 µs a query at a million rows in the benchmark.
+		from = `packages INDEXED BY packages_mailing_code`
+	}
+	query := `SELECT ` + columns + ` FROM ` + from + `
 		WHERE kind = 'mailing' AND direction = ?`
 	args := []any{f.Direction}
 	if f.Code != "" {
