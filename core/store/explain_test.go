@@ -114,6 +114,26 @@ func (s *Store) plan(t *testing.T, query string, args []any) string {
 	return string(pretty)
 }
 
+// seededStores opens a store per backend seeded with 20,000 rows, once
+// for a benchmark and all its runs.
+func seededStores(b *testing.B) []*Store {
+	b.Helper()
+	var out []*Store
+	for _, db := range storetest.Databases(b) {
+		s, err := Open(context.Background(), db.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		if _, err := s.Migrate(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		seedForPlans(b, s, 20000)
+		out = append(out, s)
+	}
+	return out
+}
+
 // seedForPlans loads n rows spread as in production: three directions,
 // many subscribers per gate, a tenth of them deleted, mailings over a
 // year, uploads mostly acknowledged. Then it refreshes the statistics.

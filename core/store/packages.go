@@ -10,6 +10,11 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
+const insertQuery = `INSERT INTO packages
+	(id, direction, kind, uid, type, guid, gate, code, filename, link, link_path,
+	 size, sha256, client_ip, sent_at, date_in, attrs)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`
+
 // Insert stores a package row. When the package names both a guid and a
 // gate, it also records that the guid belongs to that gate, and refuses
 // with ErrGateConflict if it already belongs to another.
@@ -20,10 +25,11 @@ func (s *Store) Insert(ctx context.Context, p *Package) error {
 				return err
 			}
 		}
-		err := tx.QueryRowxContext(ctx, s.rebind(`INSERT INTO packages
-			(id, direction, kind, uid, type, guid, gate, code, filename, link, link_path,
-			 size, sha256, client_ip, sent_at, date_in, attrs)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`),
+		insert, err := s.stmt(ctx, insertQuery)
+		if err != nil {
+			return fmt.Errorf("insert package: %w", err)
+		}
+		err = tx.StmtxContext(ctx, insert).QueryRowxContext(ctx,
 			p.ID, p.Direction, p.Kind, p.UID, p.Type, p.GUID, p.Gate, p.Code, p.Filename, p.Link, p.LinkPath,
 			p.Size, p.SHA256, p.ClientIP, s.atOrNil(p.SentAt.Ptr()), s.at(p.DateIn.Time), p.Attrs,
 		).Scan(&p.Seq)
@@ -132,7 +138,11 @@ func (s *Store) mailingQuery(f MailingFilter, columns string) (string, []any) {
 }
 
 func (s *Store) each(ctx context.Context, query string, args []any, shape RowShape, fn func(*Row) error) error {
-	rows, err := s.db.QueryContext(ctx, s.rebind(query), args...)
+	stmt, err := s.stmt(ctx, query)
+	if err != nil {
+		return fmt.Errorf("query packages: %w", err)
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return fmt.Errorf("query packages: %w", err)
 	}
@@ -174,8 +184,12 @@ const (
 // path, with what a download needs: its id, direction, kind, file name,
 // size, digest, receipt and purge times.
 func (s *Store) ByLink(ctx context.Context, path string) (*Package, error) {
+	stmt, err := s.stmt(ctx, byLinkQuery)
+	if err != nil {
+		return nil, fmt.Errorf("get package by link: %w", err)
+	}
 	var p Package
-	err := s.db.QueryRowContext(ctx, s.rebind(byLinkQuery), path).
+	err = stmt.QueryRowContext(ctx, path).
 		Scan(&p.ID, &p.Direction, &p.Kind, &p.Filename, &p.Size, &p.SHA256, &p.DateIn, &p.PurgedAt)
 	if err != nil {
 		return nil, fmt.Errorf("get package by link: %w", mapError(err))
@@ -189,8 +203,12 @@ func (s *Store) ByID(ctx context.Context, id string) (*Package, error) {
 }
 
 func (s *Store) one(ctx context.Context, query string, args ...any) (*Package, error) {
+	stmt, err := s.stmt(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("get package: %w", err)
+	}
 	var p Package
-	if err := s.db.GetContext(ctx, &p, s.rebind(query), args...); err != nil {
+	if err := stmt.GetContext(ctx, &p, args...); err != nil {
 		return nil, fmt.Errorf("get package: %w", mapError(err))
 	}
 	return &p, nil
