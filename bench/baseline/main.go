@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -220,9 +221,33 @@ func massreport(w http.ResponseWriter, r *http.Request) {
 	respond(w, r, sh, query, append(args, param(since), param(until)))
 }
 
+// statements holds each query prepared once, as the host does: a limit
+// that re-parsed its SQL on every request would flatter the host.
+var statements sync.Map
+
+func prepared(query string) (*sql.Stmt, error) {
+	if v, ok := statements.Load(query); ok {
+		return v.(*sql.Stmt), nil
+	}
+	stmt, err := db.Prepare(rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := statements.LoadOrStore(query, stmt); loaded {
+		stmt.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return stmt, nil
+}
+
 // respond streams the rows as a JSON array in the route's shape.
 func respond(w http.ResponseWriter, r *http.Request, sh shape, query string, args []any) {
-	rows, err := db.QueryContext(r.Context(), rebind(query), args...)
+	stmt, err := prepared(query)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	rows, err := stmt.QueryContext(r.Context(), args...)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
