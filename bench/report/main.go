@@ -6,6 +6,7 @@ package main
 
 import (
 	"bufio"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -182,6 +183,7 @@ func (r *report) write(plotName string, checks []string) {
 		}
 	}
 	r.writeScale()
+	r.p("%s", findings)
 	r.p("## Checks made in the same run")
 	r.p("")
 	for _, c := range checks {
@@ -190,6 +192,12 @@ func (r *report) write(plotName string, checks []string) {
 	r.p("")
 	r.writeMethod()
 }
+
+// findings is what profiling this benchmark changed in the host, kept by
+// hand beside the generated tables.
+//
+//go:embed findings.md
+var findings string
 
 type target struct {
 	what     string
@@ -400,7 +408,7 @@ func (r *report) writeMethod() {
 	r.p("- bench/load drives each scenario with vegeta's attacker over loopback: at each concurrency (%s) a fixed number of requests, with as many workers as the concurrency (each its own keep-alive connection) sending as fast as answers come. Before a scenario each server gets a warm-up pass that is not recorded (for the lists: every distinct request once, so both servers meet a warm PostgreSQL).", m.Levels)
 	r.p("- Each level runs %d rounds; within a round reportgate and its limit take turns, the one going first changing from round to round and level to level. req/s is the median of the rounds (each: successful requests over the round's duration); p50 and p99 are exact over every request of every round. Latency runs from sending the request to reading the whole body.", m.Rounds)
 	r.p("- Requests a round: %s. Distinct requests, cycled: 2,000 lists by guid, 500 lists by gate, 1,000 massreports; every DELETE is a different seeded link; downloads all fetch the one 1 MiB package. The 100 MiB upload runs one round, its files cleared between levels.", m.Requests)
-	r.p("- Uploads are FNS uploads (`POST /fns/packages`, a container name, the plugin's hook on every request, a row under the outbox lock); the baseline streams the same multipart body to a file with SHA-256, fsync, rename and a directory fsync, and stores no row.")
+	r.p("- Uploads are FNS uploads (`POST /fns/packages`, a container name, the plugin's hook on every request, a row committed durably); the baseline streams the same multipart body to a file with SHA-256, fsync, rename and a directory fsync, and stores no row.")
 	r.p("- RSS: before each level the load driver reads the server's VmRSS; before each round it resets the peak (`echo 5 > /proc/PID/clear_refs`) and after it reads VmHWM; the table shows the level's highest peak. The host's figure is the host process alone (its plugins are separate processes); nginx's is not given (its workers serve).")
 	r.p("- Server CPU ms a request: user and system time of the server process and its children (the host's plugin processes, nginx's workers) over the level, divided by its requests; it leaves out PostgreSQL's work for the server and the load driver's, and is the figure least disturbed by anything else on the machine. For downloads it understates both servers, since the kernel does much of loopback TCP's work outside them. Machine CPU ms a request is the whole machine's busy time over the level (load driver and PostgreSQL included), divided by the requests.")
 	if m.SQLiteUpload100mLevels != "" && m.SQLiteUpload100mLevels != m.Levels {
