@@ -24,14 +24,6 @@ const (
 	fmtOperator = "operator" // {"error": {"code", "message"}}
 )
 
-// formatOf is the error format of a direction.
-func formatOf(dir string) string {
-	if dir == "fns" {
-		return fmtFNS
-	}
-	return fmtPydantic
-}
-
 // wantFormat fails unless resp has the status and a body in the format;
 // it returns the messages the body carries.
 func wantFormat(t *testing.T, resp Response, status int, format string) []string {
