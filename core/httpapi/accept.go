@@ -19,9 +19,9 @@ import (
 )
 
 // accept turns a read upload into a stored package: it checks the
-// parameters, calls the hook if the operation declares one, builds the
-// link, makes the bytes durable and only then commits the row. On any
-// failure nothing is left behind.
+// parameters, calls the hook if the operation declares one and builds the
+// link while it makes the bytes durable, and only then commits the row.
+// On any failure nothing is left behind.
 func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind, r *http.Request, in *intake) (*store.Package, *failure) {
 	op := m.Dir.Operation(kind)
 	bound, vs := op.Bind(in, s.opts.Location)
@@ -58,33 +58,17 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 		}
 		p.SentAt = store.NullTime{Time: store.Time{Time: sent}, Valid: true}
 	}
-	if op.Hook() {
-		if f := s.runHook(ctx, m, kind, p); f != nil {
-			return nil, f
-		}
+	// The bytes are made durable while the hook, the gate and the link are
+	// worked out: neither needs the other, and the row waits for both.
+	committed := make(chan error, 1)
+	go func() { committed <- in.file.Commit(ctx, p.ID) }()
+	f := s.derive(ctx, m, kind, op, p)
+	if err := <-committed; err != nil && f == nil {
+		f = s.serverFailure("store the package", err)
 	}
-	if p.Kind == store.KindInbound && p.Gate == "" && p.GUID != "" {
-		gate, err := s.opts.Store.GateOf(ctx, p.Direction, string(p.GUID))
-		if err != nil && !store.IsNotFound(err) {
-			return nil, s.serverFailure("look up the gate", err)
-		}
-		p.Gate = store.NullString(gate)
-	}
-	if op.Link != nil {
-		link, err := op.Link.Render(func(field string) string { return enforce.StringField(p, field) })
-		var missing *enforce.MissingFieldError
-		if errors.As(err, &missing) && op.ParamFor(missing.Field) != "" {
-			// The request left out what the link needs, and the store did
-			// not know it either: say so as that parameter's violation.
-			return nil, invalid(sdk.Violation{Param: op.ParamFor(missing.Field), Kind: sdk.ViolationMissing})
-		}
-		if err != nil {
-			return nil, &failure{status: http.StatusBadRequest, message: err.Error(), code: "invalid_request"}
-		}
-		p.Link, p.LinkPath = store.NullString(link.Text), store.NullString(link.Path)
-	}
-	if err := in.file.Commit(ctx, p.ID); err != nil {
-		return nil, s.serverFailure("store the package", err)
+	if f != nil {
+		in.file.Abort()
+		return nil, f
 	}
 	if err := s.opts.Store.Insert(ctx, p); err != nil {
 		in.file.Abort()
@@ -104,6 +88,38 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 		s.opts.Logger.Warn("settle a stored package", "id", p.ID, "error", err)
 	}
 	return p, nil
+}
+
+// derive completes the package from what the request left to others: the
+// hook's fields, the gate the store knows for the guid, and the link.
+func (s *Server) derive(ctx context.Context, m *Mounted, kind sdk.OperationKind, op *enforce.Operation, p *store.Package) *failure {
+	if op.Hook() {
+		if f := s.runHook(ctx, m, kind, p); f != nil {
+			return f
+		}
+	}
+	if p.Kind == store.KindInbound && p.Gate == "" && p.GUID != "" {
+		gate, err := s.opts.Store.GateOf(ctx, p.Direction, string(p.GUID))
+		if err != nil && !store.IsNotFound(err) {
+			return s.serverFailure("look up the gate", err)
+		}
+		p.Gate = store.NullString(gate)
+	}
+	if op.Link == nil {
+		return nil
+	}
+	link, err := op.Link.Render(func(field string) string { return enforce.StringField(p, field) })
+	var missing *enforce.MissingFieldError
+	if errors.As(err, &missing) && op.ParamFor(missing.Field) != "" {
+		// The request left out what the link needs, and the store did not
+		// know it either: say so as that parameter's violation.
+		return invalid(sdk.Violation{Param: op.ParamFor(missing.Field), Kind: sdk.ViolationMissing})
+	}
+	if err != nil {
+		return &failure{status: http.StatusBadRequest, message: err.Error(), code: "invalid_request"}
+	}
+	p.Link, p.LinkPath = store.NullString(link.Text), store.NullString(link.Path)
+	return nil
 }
 
 // runHook calls the plugin's upload hook and applies its answer.
