@@ -190,27 +190,6 @@ type Record interface {
 	Value(field string) any
 }
 
-// FieldValue is a package field as a response shows it: a string, an
-// int64 for the size, or nil when unset. Times are rendered in tz.
-func FieldValue(p Record, field string, format sdk.TimeFormat, tz *time.Location) any {
-	switch v := p.Value(field).(type) {
-	case time.Time:
-		layout := LayoutDateTime
-		if format == sdk.TimeMicros {
-			layout = renderMicros
-		}
-		return v.In(tz).Format(layout)
-	case string:
-		if v == "" {
-			return nil
-		}
-		return v
-	case int64:
-		return v
-	}
-	return nil
-}
-
 // StringField is a record's string field by name; "" when unset.
 func StringField(p Record, field string) string {
 	s, _ := p.Value(field).(string)

@@ -111,7 +111,9 @@ func TestAppendItemValues(t *testing.T) {
 	}
 }
 
-func TestFieldValue(t *testing.T) {
+// TestEachFieldRenders shows every field alone, as a values response
+// does, and reads back what it wrote.
+func TestEachFieldRenders(t *testing.T) {
 	p := listed()
 	p[sdk.FieldCode] = "99-99"
 	p[sdk.FieldGate] = "g"
@@ -120,11 +122,22 @@ func TestFieldValue(t *testing.T) {
 	for field, want := range map[string]any{
 		sdk.FieldID: p[sdk.FieldID], sdk.FieldUID: p[sdk.FieldUID], sdk.FieldType: "1c", sdk.FieldGUID: p[sdk.FieldGUID],
 		sdk.FieldGate: "g", sdk.FieldCode: "99-99", sdk.FieldFilename: p[sdk.FieldFilename], sdk.FieldLink: p[sdk.FieldLink],
-		sdk.FieldClientIP: "::1", sdk.FieldSHA256: "ab", sdk.FieldSize: int64(1234567),
+		sdk.FieldClientIP: "::1", sdk.FieldSHA256: "ab", sdk.FieldSize: float64(1234567),
 		sdk.FieldDateIn: "2022-03-12 14:56:17", sdk.FieldSentAt: nil, "okpo": "12345678", "regnum": nil,
 	} {
-		if got := enforce.FieldValue(p, field, "", msk); got != want {
-			t.Errorf("FieldValue(%s) = %#v, want %#v", field, got, want)
+		m := pydanticManifest()
+		for i := range m.Operations {
+			if m.Operations[i].Kind == sdk.OpMassreport {
+				m.Operations[i].Response.Fields = []sdk.ResponseField{{Value: field}}
+			}
+		}
+		raw := responseOf(t, m, sdk.OpMassreport).AppendItem(nil, p, msk)
+		var got any
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("%s renders %s: %v", field, raw, err)
+		}
+		if got != want {
+			t.Errorf("%s renders %s, want %#v", field, raw, want)
 		}
 	}
 }
