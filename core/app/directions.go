@@ -93,8 +93,12 @@ func (a *App) applyDirections(ctx context.Context, cfg *config.Config) *ReloadRe
 			results[i] = outcome{name: name, next: old}
 			continue
 		}
+		if sumErr != nil {
+			results[i] = outcome{name: name, err: fmt.Errorf("plugin %s: %w", dc.Plugin, sumErr)}
+			continue
+		}
 		wg.Go(func() {
-			next, err := a.startDirection(ctx, cfg, name)
+			next, err := a.startDirection(ctx, cfg, name, sum)
 			results[i] = outcome{name: name, next: next, err: err}
 		})
 	}
@@ -183,13 +187,10 @@ func mounted(dirs map[string]*running) []*httpapi.Mounted {
 	return out
 }
 
-// startDirection starts a direction's plugin and compiles its manifest.
-func (a *App) startDirection(ctx context.Context, cfg *config.Config, name string) (*running, error) {
+// startDirection starts a direction's plugin, whose binary has the
+// checksum sum, and compiles its manifest.
+func (a *App) startDirection(ctx context.Context, cfg *config.Config, name, sum string) (*running, error) {
 	dc := cfg.Directions[name]
-	sum, err := fileSHA256(dc.Plugin)
-	if err != nil {
-		return nil, fmt.Errorf("plugin %s: %w", dc.Plugin, err)
-	}
 	p, err := supervisor.Start(ctx, supervisor.Config{
 		Name: name, Path: dc.Plugin, SHA256: dc.SHA256, StartTimeout: cfg.Plugins.StartTimeout,
 		Logger: supervisor.NewLogger(a.logOut, name),
