@@ -182,11 +182,14 @@ const (
 		FROM packages WHERE link_path = ?`
 	// outboxQuery pages PostgreSQL's outbox in commit order: see the
 	// migration 00002. SQLite's single writer commits in seq order.
-	outboxQuery = `SELECT ` + packageColumns + `, txid::text AS txid FROM packages
+	// The text of txid takes a name of its own: ORDER BY txid would
+	// otherwise sort by that text, and "1000" < "999" would page
+	// uploads out of order and skip some.
+	outboxQuery = `SELECT ` + packageColumns + `, txid::text AS txid_text FROM packages
 		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ?
 		AND (txid, seq) > (?::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY txid, seq LIMIT ?`
-	outboxQuerySQLite = `SELECT ` + packageColumns + `, '0' AS txid FROM packages
+		ORDER BY packages.txid, packages.seq LIMIT ?`
+	outboxQuerySQLite = `SELECT ` + packageColumns + `, '0' AS txid_text FROM packages
 		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ? AND seq > ?
 		ORDER BY seq LIMIT ?`
 )
@@ -262,7 +265,7 @@ type Cursor struct {
 // Queued is an upload in the outbox, with the cursor that follows it.
 type Queued struct {
 	Package
-	TxID string `db:"txid"`
+	TxID string `db:"txid_text"`
 }
 
 // Cursor is the position just after the upload.

@@ -20,17 +20,23 @@ func open(t *testing.T) map[string]*store.Store {
 	t.Helper()
 	out := map[string]*store.Store{}
 	for _, db := range storetest.Databases(t) {
-		st, err := store.Open(context.Background(), db.URL)
-		if err != nil {
-			t.Fatalf("%s: open: %v", db.Name, err)
-		}
-		t.Cleanup(func() { st.Close() })
-		if _, err := st.Migrate(context.Background()); err != nil {
-			t.Fatalf("%s: migrate: %v", db.Name, err)
-		}
-		out[db.Name] = st
+		out[db.Name] = openOne(t, db)
 	}
 	return out
+}
+
+// openOne returns a migrated store on the database.
+func openOne(t *testing.T, db storetest.Database) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), db.URL)
+	if err != nil {
+		t.Fatalf("%s: open: %v", db.Name, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(context.Background()); err != nil {
+		t.Fatalf("%s: migrate: %v", db.Name, err)
+	}
+	return st
 }
 
 func TestMigrateTwiceAppliesNothingNew(t *testing.T) {
@@ -657,65 +663,108 @@ func TestExisting(t *testing.T) {
 // took its sequence number first commits last. An operator who keeps the
 // cursor must still see it.
 func TestOutboxCursorMissesNoLateCommit(t *testing.T) {
-	forEach(t, func(t *testing.T, st *store.Store) {
-		ctx := context.Background()
-		// The first upload is inserted, and its transaction held open.
-		tx, err := st.DB().BeginTxx(ctx, nil)
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) { outboxCursorMissesNoLateCommit(t, db, openOne(t, db)) })
+	}
+}
+
+func outboxCursorMissesNoLateCommit(t *testing.T, db storetest.Database, st *store.Store) {
+	ctx := context.Background()
+	// The first upload is inserted, and its transaction held open.
+	tx, err := st.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	early := uuid.NewString()
+	var at any = t0
+	if st.Dialect() == store.SQLite {
+		at = t0.UnixMicro()
+	}
+	_, err = tx.ExecContext(ctx, st.DB().Rebind(`INSERT INTO packages (id, direction, kind, uid, filename, size, sha256, date_in)
+		VALUES (?, 'fns', 'upload', 'u', 'early.zip', 1, 'x', ?)`), early, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The second goes through the store, and commits first where the
+	// database lets it.
+	later := pkg("fns", store.KindUpload)
+	done := make(chan error, 1)
+	go func() { done <- st.Insert(ctx, later) }()
+	select {
+	case err := <-done:
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer tx.Rollback()
-		early := uuid.NewString()
-		var at any = t0
-		if st.Dialect() == store.SQLite {
-			at = t0.UnixMicro()
-		}
-		_, err = tx.ExecContext(ctx, st.DB().Rebind(`INSERT INTO packages (id, direction, kind, uid, filename, size, sha256, date_in)
-			VALUES (?, 'fns', 'upload', 'u', 'early.zip', 1, 'x', ?)`), early, at)
-		if err != nil {
+		done <- nil
+	case <-time.After(200 * time.Millisecond): // SQLite: the writer waits for the lock
+	}
+
+	// The operator reads a page and keeps its cursor.
+	seen := map[string]bool{}
+	var cursor store.Cursor
+	page, err := st.Outbox(ctx, "fns", cursor, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range page {
+		seen[q.ID] = true
+		cursor = q.Cursor()
+	}
+
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	storetest.SettleOutbox(t, db)
+	page, err = st.Outbox(ctx, "fns", cursor, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range page {
+		seen[p.ID] = true
+	}
+	if !seen[early] || !seen[later.ID] {
+		t.Errorf("the operator saw %v; want both %s and %s", seen, early, later.ID)
+	}
+}
+
+// TestOutboxPagesInTransactionOrderAcrossDigits pages uploads whose
+// PostgreSQL transaction ids gain a digit, 98 to 101: sorted as text
+// they would come 100, 101, 98, 99, and a cursor after 101 would skip
+// the other two.
+func TestOutboxPagesInTransactionOrderAcrossDigits(t *testing.T) {
+	st := openOne(t, storetest.Postgres(t))
+	ctx := context.Background()
+	var want []string
+	for txid := 98; txid <= 101; txid++ {
+		p := pkg("fns", store.KindUpload)
+		insert(t, st, p)
+		if _, err := st.DB().ExecContext(ctx, `UPDATE packages SET txid = $1::text::xid8 WHERE id = $2`, txid, p.ID); err != nil {
 			t.Fatal(err)
 		}
-		// The second goes through the store, and commits first where the
-		// database lets it.
-		later := pkg("fns", store.KindUpload)
-		done := make(chan error, 1)
-		go func() { done <- st.Insert(ctx, later) }()
-		select {
-		case err := <-done:
+		want = append(want, p.ID)
+	}
+	for limit := 1; limit <= 4; limit++ {
+		var got []string
+		var after store.Cursor
+		for pages := 0; pages <= len(want); pages++ {
+			page, err := st.Outbox(ctx, "fns", after, limit)
 			if err != nil {
 				t.Fatal(err)
 			}
-			done <- nil
-		case <-time.After(200 * time.Millisecond): // SQLite: the writer waits for the lock
+			for _, q := range page {
+				got = append(got, q.ID)
+				after = q.Cursor()
+			}
+			if len(page) < limit {
+				break
+			}
 		}
-
-		// The operator reads a page and keeps its cursor.
-		seen := map[string]bool{}
-		var cursor store.Cursor
-		page, err := st.Outbox(ctx, "fns", cursor, 100)
-		if err != nil {
-			t.Fatal(err)
+		if !slices.Equal(got, want) {
+			t.Errorf("pages of %d give %v, want %v", limit, got, want)
 		}
-		for _, q := range page {
-			seen[q.ID] = true
-			cursor = q.Cursor()
-		}
-
-		if err := tx.Commit(); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-		page, err = st.Outbox(ctx, "fns", cursor, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range page {
-			seen[p.ID] = true
-		}
-		if !seen[early] || !seen[later.ID] {
-			t.Errorf("the operator saw %v; want both %s and %s", seen, early, later.ID)
-		}
-	})
+	}
 }

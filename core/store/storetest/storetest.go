@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "github.com/lib/pq" // the PostgreSQL driver
 )
@@ -84,4 +85,44 @@ func Postgres(t testing.TB) Database {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return Database{Name: "postgres", URL: u.String()}
+}
+
+// SettleOutbox waits until every transaction the server was running when
+// it was called has ended. PostgreSQL's outbox shows an upload only once
+// no older writing transaction runs anywhere on the server (see the
+// migration 00002), and tests share the server with other tests' writes:
+// after SettleOutbox, every upload committed before the call is in the
+// outbox. SQLite's outbox needs no wait.
+func SettleOutbox(t testing.TB, db Database) {
+	t.Helper()
+	if db.Name != "postgres" {
+		return
+	}
+	conn, err := sql.Open("postgres", db.URL)
+	if err != nil {
+		t.Fatalf("open %s: %v", db.Name, err)
+	}
+	defer conn.Close()
+	// Taking a transaction id of its own marks the moment: every
+	// transaction older than it has ended once the oldest one running is
+	// newer.
+	var mark string
+	if err := conn.QueryRow(`SELECT pg_current_xact_id()::text`).Scan(&mark); err != nil {
+		t.Fatalf("take a transaction id: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var settled bool
+		err := conn.QueryRow(`SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8`, mark).Scan(&settled)
+		if err != nil {
+			t.Fatalf("read the oldest running transaction: %v", err)
+		}
+		if settled {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a transaction older than %s still runs on the server after 30 s", mark)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
