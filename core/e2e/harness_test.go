@@ -386,9 +386,12 @@ type obPage struct {
 	Next string
 }
 
-// readOutboxPage fetches one outbox page and checks its shape.
+// readOutboxPage fetches one outbox page and checks its shape. It first
+// waits for the transactions running on the database server to end, so
+// every upload answered before it is in the page (storetest.SettleOutbox).
 func readOutboxPage(t *testing.T, h *Host, dir, query string) obPage {
 	t.Helper()
+	storetest.SettleOutbox(t, h.DB)
 	path := "/operator/v1/directions/" + dir + "/outbox"
 	if query != "" {
 		path += "?" + query
