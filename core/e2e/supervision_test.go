@@ -129,6 +129,49 @@ func TestKilledPluginServesAgain(t *testing.T) {
 	t.Logf("fns served again %s after SIGKILL", served.Round(time.Millisecond))
 }
 
+// TestKilledPluginLeavesNoSocket kills the fns plugin with SIGKILL, which
+// leaves it no chance to remove its Unix socket: once fns serves again,
+// the temporary directory holds one socket a running plugin, not one
+// more for the dead one, and none once the host has stopped.
+func TestKilledPluginLeavesNoSocket(t *testing.T) {
+	tmp := t.TempDir()
+	h := startHost(t, storetest.SQLite(t), hostConfig{env: []string{"TMPDIR=" + tmp}})
+	sockets := func() []string {
+		t.Helper()
+		entries, err := os.ReadDir(tmp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	running := len(h.PluginPIDs(t))
+	if before := sockets(); len(before) != running {
+		t.Fatalf("%d plugins run, with sockets %v", running, before)
+	}
+	old := h.PluginPIDs(t)["fns"]
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	for svFNSUpload(t, h, []byte("after")).Status != http.StatusOK {
+		if time.Since(killed) > 5*time.Second {
+			t.Fatal("fns did not serve again within 5s of SIGKILL")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if after := sockets(); len(after) != running {
+		t.Errorf("after the restart %d plugins run, with sockets %v", running, after)
+	}
+	h.Stop(t)
+	if left := sockets(); len(left) != 0 {
+		t.Errorf("the stopped host left %v", left)
+	}
+}
+
 // TestDownPluginAnswersInItsFormat keeps the fns plugin down: its binary
 // (a copy in the test's folder) is moved away and its process killed, so
 // every restart fails. Meanwhile uploads that need the hook answer 503 in

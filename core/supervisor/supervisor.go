@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"os/exec"
 	"reflect"
 	"sync"
@@ -203,10 +205,12 @@ func (p *Plugin) watch() {
 		if exited {
 			p.state, p.nextStart = StateRestarting, time.Now()
 		}
+		dead := p.client
 		p.mu.Unlock()
 		if !exited {
 			continue
 		}
+		removeSocket(dead)
 		p.cfg.Logger.Warn("plugin exited; restarting", "backoff", backoff)
 		client, dir, err := launch(p.cfg)
 		if err == nil {
@@ -268,6 +272,22 @@ func (p *Plugin) Close() {
 	defer p.mu.Unlock()
 	p.state = StateStopped
 	p.client.Kill()
+	removeSocket(p.client)
+}
+
+// removeSocket deletes the Unix socket a plugin that has exited listened
+// on. go-plugin's server removes it when it shuts down cleanly, but a
+// plugin that crashed or was killed leaves it in the temporary directory,
+// one more file with every restart of a plugin that keeps dying.
+func removeSocket(exited *goplugin.Client) {
+	rc := exited.ReattachConfig()
+	if rc == nil || rc.Addr == nil || rc.Addr.Network() != "unix" {
+		return
+	}
+	if addr, ok := rc.Addr.(*net.UnixAddr); ok {
+		// Best effort: the file is gone already after a clean shutdown.
+		_ = os.Remove(addr.Name)
+	}
 }
 
 // NewLogger returns the logger for a plugin's client. go-plugin relays
