@@ -19,6 +19,7 @@ const insertQuery = `INSERT INTO packages
 // gate, it also records that the guid belongs to that gate, and refuses
 // with ErrGateConflict if it already belongs to another.
 func (s *Store) Insert(ctx context.Context, p *Package) error {
+	defer s.write()()
 	if p.GUID == "" || p.Gate == "" {
 		// One statement needs no transaction of its own: it commits alone,
 		// in one round trip instead of three.
@@ -243,6 +244,7 @@ func (s *Store) MarkDeleted(ctx context.Context, path string, directions []strin
 	if err != nil {
 		return nil, fmt.Errorf("build delete: %w", err)
 	}
+	defer s.write()()
 	return s.one(ctx, query, args...)
 }
 
@@ -250,6 +252,7 @@ func (s *Store) MarkDeleted(ctx context.Context, path string, directions []strin
 // keeps the first date. It returns ErrNotFound for an unknown id, and for
 // a package that is not an upload.
 func (s *Store) Ack(ctx context.Context, id string, at time.Time) (*Package, error) {
+	defer s.write()()
 	return s.one(ctx, `UPDATE packages SET acked_at = COALESCE(acked_at, ?)
 		WHERE id = ? AND kind = 'upload' RETURNING `+packageColumns, s.at(at), id)
 }
@@ -308,6 +311,7 @@ func (s *Store) Purgeable(ctx context.Context, before time.Time, limit int) ([]P
 
 // MarkPurged records that a package's bytes are gone.
 func (s *Store) MarkPurged(ctx context.Context, id string, at time.Time) error {
+	defer s.write()()
 	_, err := s.db.ExecContext(ctx, s.rebind(`UPDATE packages SET purged_at = ? WHERE id = ?`), s.at(at), id)
 	if err != nil {
 		return fmt.Errorf("mark %s purged: %w", id, err)
