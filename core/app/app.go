@@ -18,6 +18,7 @@ import (
 	"github.com/reportgate/reportgate/core/config"
 	"github.com/reportgate/reportgate/core/httpapi"
 	"github.com/reportgate/reportgate/core/store"
+	"github.com/reportgate/reportgate/core/supervisor"
 )
 
 // Loader reads the configuration again, for a reload.
@@ -32,6 +33,8 @@ type App struct {
 	store  *store.Store
 	blobs  *blob.Local
 	server *httpapi.Server
+	// sockets holds the plugins' Unix sockets.
+	sockets *supervisor.Sockets
 
 	// reloading serialises reloads, which start plugins and may take a
 	// while; mu guards the directions only while they are read or swapped,
@@ -71,6 +74,10 @@ func Open(ctx context.Context, cfg *config.Config, load Loader, logOut io.Writer
 		return nil, err
 	}
 	if err := a.recoverBlobs(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if a.sockets, err = supervisor.OpenSockets(); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -140,6 +147,11 @@ func (a *App) Close() {
 	a.mu.Unlock()
 	for _, d := range dirs {
 		d.plugin.Close()
+	}
+	if a.sockets != nil {
+		if err := a.sockets.Close(); err != nil {
+			a.log.Warn("stop", "error", err)
+		}
 	}
 	if a.store != nil {
 		a.store.Close()

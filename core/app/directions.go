@@ -193,7 +193,7 @@ func (a *App) startDirection(ctx context.Context, cfg *config.Config, name, sum 
 	dc := cfg.Directions[name]
 	p, err := supervisor.Start(ctx, supervisor.Config{
 		Name: name, Path: dc.Plugin, SHA256: dc.SHA256, StartTimeout: cfg.Plugins.StartTimeout,
-		Logger: supervisor.NewLogger(a.logOut, name),
+		Logger: supervisor.NewLogger(a.logOut, name), SocketDir: a.sockets.Dir,
 	})
 	if err != nil {
 		return nil, err

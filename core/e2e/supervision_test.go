@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -129,31 +130,33 @@ func TestKilledPluginServesAgain(t *testing.T) {
 	t.Logf("fns served again %s after SIGKILL", served.Round(time.Millisecond))
 }
 
-// TestKilledPluginLeavesNoSocket kills the fns plugin with SIGKILL, which
-// leaves it no chance to remove its Unix socket: once fns serves again,
-// the temporary directory holds one socket a running plugin, not one
-// more for the dead one, and none once the host has stopped.
-func TestKilledPluginLeavesNoSocket(t *testing.T) {
+// TestKilledPluginsLeaveNoSocket kills a plugin, then the host, with
+// SIGKILL, which leaves neither the chance to remove a Unix socket: once
+// fns serves again, the temporary directory holds a socket for each
+// running plugin and no more; the next host to start removes what the
+// killed one's plugins left; and a host that stops leaves nothing.
+func TestKilledPluginsLeaveNoSocket(t *testing.T) {
 	tmp := t.TempDir()
 	h := startHost(t, storetest.SQLite(t), hostConfig{env: []string{"TMPDIR=" + tmp}})
 	sockets := func() []string {
 		t.Helper()
-		entries, err := os.ReadDir(tmp)
+		var found []string
+		err := filepath.WalkDir(tmp, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type()&fs.ModeSocket != 0 {
+				found = append(found, strings.TrimPrefix(path, tmp))
+			}
+			return err
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		return names
+		return found
 	}
-	running := len(h.PluginPIDs(t))
-	if before := sockets(); len(before) != running {
-		t.Fatalf("%d plugins run, with sockets %v", running, before)
+	pids := h.PluginPIDs(t)
+	if before := sockets(); len(before) != len(pids) {
+		t.Fatalf("%d plugins run, with sockets %v", len(pids), before)
 	}
-	old := h.PluginPIDs(t)["fns"]
-	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(pids["fns"], syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	killed := time.Now()
@@ -163,12 +166,30 @@ func TestKilledPluginLeavesNoSocket(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if after := sockets(); len(after) != running {
-		t.Errorf("after the restart %d plugins run, with sockets %v", running, after)
+	if after := sockets(); len(after) != len(pids) {
+		t.Errorf("after the plugin's restart %d plugins run, with sockets %v", len(pids), after)
+	}
+
+	pids = h.PluginPIDs(t)
+	h.Kill(t)
+	ndWait(t, "the plugins to die with the host", func() bool {
+		for _, pid := range pids {
+			if !svGone(pid) {
+				return false
+			}
+		}
+		return true
+	})
+	if left := sockets(); len(left) != len(pids) {
+		t.Fatalf("the killed host's plugins left %v; want their %d sockets, for the next host to remove", left, len(pids))
+	}
+	h.Restart(t)
+	if now := sockets(); len(now) != len(h.PluginPIDs(t)) {
+		t.Errorf("after a restart %d plugins run, with sockets %v", len(h.PluginPIDs(t)), now)
 	}
 	h.Stop(t)
-	if left := sockets(); len(left) != 0 {
-		t.Errorf("the stopped host left %v", left)
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("the stopped host left %v in its temporary directory", entries)
 	}
 }
 

@@ -41,6 +41,9 @@ type Config struct {
 	StartTimeout time.Duration
 	// Logger receives the supervisor's and the plugin's log lines.
 	Logger hclog.Logger
+	// SocketDir is where the plugin makes its Unix socket (see Sockets);
+	// empty, the temporary directory.
+	SocketDir string
 }
 
 // State is a plugin's health.
@@ -111,6 +114,15 @@ func launch(cfg Config) (*goplugin.Client, sdk.Direction, error) {
 		Logger:           cfg.Logger,
 		AutoMTLS:         true,
 		StartTimeout:     cfg.StartTimeout,
+	}
+	if cfg.SocketDir != "" {
+		// Made again if something removed it since the host started.
+		if err := os.MkdirAll(cfg.SocketDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("plugin %s: socket folder: %w", cfg.Name, err)
+		}
+		// UnixSocketConfig.TempDir is honoured only with a RunnerFunc; the
+		// plugin's server reads this variable whatever runs it.
+		cmd.Env = append(cmd.Env, goplugin.EnvUnixSocketDir+"="+cfg.SocketDir)
 	}
 	if cfg.SHA256 != "" {
 		sum, err := hex.DecodeString(cfg.SHA256)
