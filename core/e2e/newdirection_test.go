@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/reportgate/reportgate/core/store/storetest"
 )
 
 // The issue these tests prove: an operator adds a regulator by dropping
@@ -638,6 +640,9 @@ func ndServeEndToEnd(t *testing.T, h *Host) ndKept {
 	if _, err := time.ParseInLocation("2006-01-02 15:04:05", up.Received, ndMoscow(t)); err != nil {
 		t.Fatalf("sfr upload received %q: %v", up.Received, err)
 	}
+	// The load on the other directions commits as it goes: their uploads
+	// may hold this one back for a moment (see readOutboxPage).
+	storetest.SettleOutbox(t, h.DB)
 	page := h.Operator(t, http.MethodGet, "/operator/v1/directions/sfr/outbox", nil)
 	if page.Status != http.StatusOK || !strings.Contains(string(page.Body), up.ID) {
 		t.Fatalf("the sfr upload is not in the outbox: %d %s", page.Status, page.Body)

@@ -188,8 +188,22 @@ const (
 	// uploads out of order and skip some.
 	outboxQuery = `SELECT ` + packageColumns + `, txid::text AS txid_text FROM packages
 		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ?
-		AND (txid, seq) > (?::xid8, ?) AND txid < pg_snapshot_xmin(pg_current_snapshot())
+		AND (txid, seq) > (?::xid8, ?) AND txid < (` + outboxHorizon + `)
 		ORDER BY packages.txid, packages.seq LIMIT ?`
+	// outboxHorizon is the oldest transaction still running that could
+	// yet commit an upload: the oldest in this statement's snapshot,
+	// leaving out those shown to run in another database, which cannot
+	// write to this one. Without that, any long writing transaction on the
+	// server, in any database, held the outbox back. A transaction not
+	// found running any more is kept: it may be this database's, ended
+	// after the snapshot, and its uploads are not in this page. pg_locks
+	// holds a transaction's 32-bit id, the snapshot its 64-bit one.
+	outboxHorizon = `SELECT COALESCE(min(x), pg_snapshot_xmax(pg_current_snapshot()))
+		FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+		WHERE NOT EXISTS (
+			SELECT 1 FROM pg_lock_status() l JOIN pg_stat_get_activity(NULL) a ON a.pid = l.pid
+			WHERE l.locktype = 'transactionid' AND l.transactionid::text::numeric = x::text::numeric % 4294967296
+			AND a.datid <> (SELECT datid FROM pg_stat_get_activity(pg_backend_pid())))`
 	outboxQuerySQLite = `SELECT ` + packageColumns + `, '0' AS txid_text FROM packages
 		WHERE kind = 'upload' AND acked_at IS NULL AND direction = ? AND seq > ?
 		ORDER BY seq LIMIT ?`

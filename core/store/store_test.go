@@ -25,6 +25,15 @@ func open(t *testing.T) map[string]*store.Store {
 	return out
 }
 
+// settleOutbox makes every upload committed so far visible in the
+// store's outbox (storetest.SettleOutbox).
+func settleOutbox(t *testing.T, st *store.Store) {
+	t.Helper()
+	if st.Dialect() == store.Postgres {
+		storetest.AwaitOlderTransactions(t, st.DB().DB)
+	}
+}
+
 // openOne returns a migrated store on the database.
 func openOne(t *testing.T, db storetest.Database) *store.Store {
 	t.Helper()
@@ -491,6 +500,7 @@ func TestOutboxAndAck(t *testing.T) {
 			insert(t, st, pkg("pfr", store.KindUpload), pkg("fns", store.KindInbound, typ("1c")))
 		}
 
+		settleOutbox(t, st)
 		page := func(after store.Cursor, limit int) ([]string, store.Cursor) {
 			t.Helper()
 			got, err := st.Outbox(ctx, "fns", after, limit)
@@ -562,6 +572,7 @@ func TestOutboxAndAck(t *testing.T) {
 		if _, err := st.Ack(ctx, uuid.NewString(), t0); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Ack of an unknown id: %v, want ErrNotFound", err)
 		}
+		settleOutbox(t, st)
 		if got, err := st.Outbox(ctx, "rosstat", store.Cursor{}, 10); err != nil || len(got) != 0 {
 			t.Errorf("outbox of a direction with no uploads: %v, %v", got, err)
 		}
@@ -663,12 +674,10 @@ func TestExisting(t *testing.T) {
 // took its sequence number first commits last. An operator who keeps the
 // cursor must still see it.
 func TestOutboxCursorMissesNoLateCommit(t *testing.T) {
-	for _, db := range storetest.Databases(t) {
-		t.Run(db.Name, func(t *testing.T) { outboxCursorMissesNoLateCommit(t, db, openOne(t, db)) })
-	}
+	forEach(t, outboxCursorMissesNoLateCommit)
 }
 
-func outboxCursorMissesNoLateCommit(t *testing.T, db storetest.Database, st *store.Store) {
+func outboxCursorMissesNoLateCommit(t *testing.T, st *store.Store) {
 	ctx := context.Background()
 	// The first upload is inserted, and its transaction held open.
 	tx, err := st.DB().BeginTxx(ctx, nil)
@@ -718,7 +727,7 @@ func outboxCursorMissesNoLateCommit(t *testing.T, db storetest.Database, st *sto
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	storetest.SettleOutbox(t, db)
+	settleOutbox(t, st)
 	page, err = st.Outbox(ctx, "fns", cursor, 100)
 	if err != nil {
 		t.Fatal(err)
@@ -766,5 +775,48 @@ func TestOutboxPagesInTransactionOrderAcrossDigits(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("pages of %d give %v, want %v", limit, got, want)
 		}
+	}
+}
+
+// TestOutboxIgnoresOtherDatabasesTransactions holds a writing transaction
+// open in another database of the same PostgreSQL server: it can never
+// commit an upload here, so the outbox shows an upload committed after
+// it began, while it still runs.
+func TestOutboxIgnoresOtherDatabasesTransactions(t *testing.T) {
+	db := storetest.Postgres(t)
+	st := openOne(t, db)
+	ctx := context.Background()
+	other := storetest.OtherDatabase(t)
+	conn, err := other.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+
+	p := pkg("fns", store.KindUpload)
+	insert(t, st, p)
+	// Transactions of other tests in this database may hold it back for
+	// a moment; the one in the other database runs on to the end.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		page, err := st.Outbox(ctx, "fns", store.Cursor{}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 1 && page[0].ID == p.ID {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the outbox shows %v while another database's transaction runs; want the upload %s", page, p.ID)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

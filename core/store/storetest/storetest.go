@@ -87,10 +87,52 @@ func Postgres(t testing.TB) Database {
 	return Database{Name: "postgres", URL: u.String()}
 }
 
+// OtherDatabase creates a database of its own on the server PostgresEnv
+// names, beside the one tests use, and returns a connection pool to it;
+// both are gone when the test ends. The test is skipped when PostgresEnv
+// is unset.
+func OtherDatabase(t testing.TB) *sql.DB {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		t.Skipf("%s is not set", PostgresEnv)
+	}
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", PostgresEnv, err)
+	}
+	suffix := make([]byte, 6)
+	if _, err := rand.Read(suffix); err != nil {
+		t.Fatal(err)
+	}
+	name := "rg_test_other_" + hex.EncodeToString(suffix)
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		admin.Close()
+		t.Fatalf("create database: %v", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	u.Path = "/" + name
+	db, err := sql.Open("postgres", u.String())
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		defer admin.Close()
+		if _, err := admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	return db
+}
+
 // SettleOutbox waits until every transaction the server was running when
 // it was called has ended. PostgreSQL's outbox shows an upload only once
-// no older writing transaction runs anywhere on the server (see the
-// migration 00002), and tests share the server with other tests' writes:
+// no older writing transaction of its database runs (see the store's
+// outboxHorizon), and tests share that database with other tests' writes:
 // after SettleOutbox, every upload committed before the call is in the
 // outbox. SQLite's outbox needs no wait.
 func SettleOutbox(t testing.TB, db Database) {
@@ -103,6 +145,13 @@ func SettleOutbox(t testing.TB, db Database) {
 		t.Fatalf("open %s: %v", db.Name, err)
 	}
 	defer conn.Close()
+	AwaitOlderTransactions(t, conn)
+}
+
+// AwaitOlderTransactions waits until every transaction the PostgreSQL
+// server behind conn was running when it was called has ended.
+func AwaitOlderTransactions(t testing.TB, conn *sql.DB) {
+	t.Helper()
 	// Taking a transaction id of its own marks the moment: every
 	// transaction older than it has ended once the oldest one running is
 	// newer.
