@@ -58,11 +58,7 @@ func Postgres(t testing.TB) Database {
 		t.Fatalf("open %s: %v", PostgresEnv, err)
 	}
 	defer admin.Close()
-	suffix := make([]byte, 6)
-	if _, err := rand.Read(suffix); err != nil {
-		t.Fatal(err)
-	}
-	schema := "rg_test_" + hex.EncodeToString(suffix)
+	schema := uniqueName(t, "rg_test_")
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
@@ -87,6 +83,17 @@ func Postgres(t testing.TB) Database {
 	return Database{Name: "postgres", URL: u.String()}
 }
 
+// uniqueName is prefix and random hex digits: a schema's or database's
+// name no other test run takes.
+func uniqueName(t testing.TB, prefix string) string {
+	t.Helper()
+	suffix := make([]byte, 6)
+	if _, err := rand.Read(suffix); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + hex.EncodeToString(suffix)
+}
+
 // OtherDatabase creates a database of its own on the server PostgresEnv
 // names, beside the one tests use, and returns a connection pool to it;
 // both are gone when the test ends. The test is skipped when PostgresEnv
@@ -101,11 +108,7 @@ func OtherDatabase(t testing.TB) *sql.DB {
 	if err != nil {
 		t.Fatalf("open %s: %v", PostgresEnv, err)
 	}
-	suffix := make([]byte, 6)
-	if _, err := rand.Read(suffix); err != nil {
-		t.Fatal(err)
-	}
-	name := "rg_test_other_" + hex.EncodeToString(suffix)
+	name := uniqueName(t, "rg_test_other_")
 	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
 		admin.Close()
 		t.Fatalf("create database: %v", err)
