@@ -216,7 +216,9 @@ start_servers() { # start_servers NAME DATABASE_URL
 	local base_url=$2
 	# PostgreSQL names each server's connections, for the SQL check.
 	case $base_url in postgres*) base_url="$base_url&application_name=baseline" ;; esac
-	"$BIN/baseline" -addr "127.0.0.1:$PORT_BASE" -db "$base_url" -storage "$OUT/$1/baseline" >"$OUT/logs/baseline-$1.log" 2>&1 &
+	"$BIN/baseline" -addr "127.0.0.1:$PORT_BASE" -db "$base_url" -storage "$OUT/$1/baseline" \
+		-download-path "$(target_field "$OUT/$1/targets.json" download)" -download-file "$(target_field "$OUT/$1/targets.json" download_file)" \
+		>"$OUT/logs/baseline-$1.log" 2>&1 &
 	BASE_PID=$!
 	PIDS+=("$BASE_PID")
 	wait_http "http://127.0.0.1:$PORT_HOST/readyz" "$HOST_PID"
@@ -275,14 +277,14 @@ run_store() { # run_store NAME DATABASE_URL ROWS
 	for s in list_guid list_gate massreport; do
 		check "$name" "$BIN/load" -targets "$OUT/$name/targets.json" -scenario "$s" -check 200 "${sqlcheck[@]}" -server "$rg" -server "$base"
 	done
-	check "$name" "$BIN/load" -targets "$OUT/$name/targets.json" -scenario download -check 1 -server "$rg" -server "$ngx"
+	check "$name" "$BIN/load" -targets "$OUT/$name/targets.json" -scenario download -check 1 -server "$rg" -server "$ngx" -server "$base"
 
 	log "$name: lists and massreport"
 	load "$name" "$rows" list_guid "$N_LIST_GUID" 2000 "$rg" "$base"
 	load "$name" "$rows" list_gate "$N_LIST_GATE" 500 "$rg" "$base"
 	load "$name" "$rows" massreport "$N_MASS" 1000 "$rg" "$base"
-	log "$name: download (1 MiB) against nginx"
-	load "$name" "$rows" download "$N_DOWNLOAD" 200 "$rg" "$ngx"
+	log "$name: download (1 MiB) against nginx, and net/http alone"
+	load "$name" "$rows" download "$N_DOWNLOAD" 200 "$rg" "$ngx" "$base"
 	log "$name: delete (no baseline)"
 	load "$name" "$rows" delete "$N_DELETE" 0 "$rg"
 	log "$name: upload 1 MiB"

@@ -3,7 +3,8 @@
 // massreport SQL (copied from core/store/packages.go, same driver, same
 // pool) and writes the same JSON, and takes an upload by streaming the
 // multipart file to disk with SHA-256, fsync and rename, as the host's
-// blob store does. It validates nothing and has no plugins.
+// blob store does. It validates nothing and has no plugins. For downloads it
+// also serves one file with net/http alone, beside nginx.
 package main
 
 import (
@@ -120,6 +121,8 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:28081", "listen address")
 	dbURL := flag.String("db", "", "postgres://… or sqlite:PATH")
 	flag.StringVar(&dataDir, "storage", "", "where uploads are stored")
+	downloadPath := flag.String("download-path", "", "a link path to serve the download file at")
+	downloadFile := flag.String("download-file", "", "the file a download answers with")
 	flag.Parse()
 	var err error
 	tz, _ = time.LoadLocation("Europe/Moscow")
@@ -148,6 +151,9 @@ func main() {
 	mux.HandleFunc("GET /{dir}/packages", list)
 	mux.HandleFunc("GET /{dir}/massreport", massreport)
 	mux.HandleFunc("POST /{dir}/packages", upload)
+	if *downloadPath != "" {
+		mux.HandleFunc("GET "+*downloadPath, func(w http.ResponseWriter, r *http.Request) { download(w, r, *downloadFile) })
+	}
 	log.Fatal((&http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}).ListenAndServe())
 }
 
@@ -373,4 +379,19 @@ func store(part *multipart.Part, id string) (int64, string, error) {
 	}
 	defer d.Close()
 	return n, hex.EncodeToString(h.Sum(nil)), d.Sync()
+}
+
+// download answers with the file as net/http alone does it: open,
+// http.ServeContent (sendfile), close. It is no limit the issue names,
+// only a second reference beside nginx: how close a Go server that makes
+// no link lookup comes.
+func download(w http.ResponseWriter, r *http.Request, file string) {
+	f, err := os.Open(file)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/zip")
+	http.ServeContent(w, r, "", time.Time{}, f)
 }

@@ -180,6 +180,9 @@ func (r *report) write(plotName string, checks []string) {
 		r.p("")
 		for _, s := range scenarios {
 			r.writeScenario(store.name, s.name, s.title, s.limit)
+			if s.name == "download" {
+				r.writeDownloadReference(store.name)
+			}
 		}
 	}
 	r.writeScale()
@@ -366,6 +369,33 @@ func (r *report) writeScenario(store, scenario, title, limit string) {
 		}
 		r.p("| %d | %s | %s | %s | %s / %s | %s / %s | %s / %s | %.3f / %.3f | %s | %s |", c, rps(x), rps(b), q, ms(x.P50ms), ms(b.P50ms),
 			ms(x.P99ms), ms(b.P99ms), cpu(x), cpu(b), x.MachineCPUms, b.MachineCPUms, rss(x), lrss)
+	}
+	r.p("")
+}
+
+// writeDownloadReference sets reportgate's downloads beside the same file
+// served by net/http alone (bench/baseline), which run in the same rounds:
+// how much of the distance to nginx is Go's HTTP server and how much is
+// reportgate's own work, the link lookup above all.
+func (r *report) writeDownloadReference(store string) {
+	var rows []string
+	for _, c := range r.levels(store, "download") {
+		x, g, n := r.get(store, "download", "reportgate", c), r.get(store, "download", "baseline", c), r.get(store, "download", "nginx", c)
+		if x == nil || g == nil || n == nil || g.RPS == 0 || n.RPS == 0 {
+			continue
+		}
+		rows = append(rows, fmt.Sprintf("| %d | %s | %.2f | %.2f | %s / %s | %s / %s | %s / %s |", c, rps(g), g.RPS/n.RPS, x.RPS/g.RPS,
+			ms(x.P50ms), ms(g.P50ms), ms(x.P99ms), ms(g.P99ms), cpu(x), cpu(g)))
+	}
+	if len(rows) == 0 {
+		return
+	}
+	r.p("The same file served by net/http alone (bench/baseline: open, `http.ServeContent`, close; no link lookup), in the same rounds: a reference for what a Go server reaches, not a limit the targets use.")
+	r.p("")
+	r.p("| c | net/http req/s | net/http ÷ nginx | reportgate ÷ net/http | p50 ms reportgate / net/http | p99 ms reportgate / net/http | server CPU ms a request, reportgate / net/http |")
+	r.p("|---|---|---|---|---|---|---|")
+	for _, row := range rows {
+		r.p("%s", row)
 	}
 	r.p("")
 }
