@@ -10,8 +10,9 @@ import (
 	"syscall"
 )
 
-// socketDirPrefix names a host process's folder of plugin sockets, in the
-// temporary directory; the host's pid follows it.
+// socketDirPrefix names a host's folder of plugin sockets, in the
+// temporary directory; the host's pid follows it, then a dash and random
+// digits.
 const socketDirPrefix = "reportgate-plugins-"
 
 // Sockets is a host process's folder for its plugins' Unix sockets.
@@ -32,12 +33,11 @@ func OpenSockets() (*Sockets, error) {
 	if err := removeDeadHostsSockets(base); err != nil {
 		return nil, err
 	}
-	dir := filepath.Join(base, socketDirPrefix+strconv.Itoa(os.Getpid()))
-	// A folder with this pid is a dead host's, whose pid was reused.
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("remove stale plugin sockets: %w", err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
+	// Random after the pid: two hosts in one process get a folder each. A
+	// dead host's folder that bears this process's pid is left to the next
+	// host of another pid.
+	dir, err := os.MkdirTemp(base, socketDirPrefix+strconv.Itoa(os.Getpid())+"-*")
+	if err != nil {
 		return nil, fmt.Errorf("make the plugin socket folder: %w", err)
 	}
 	return &Sockets{Dir: dir}, nil
@@ -57,7 +57,8 @@ func removeDeadHostsSockets(base string) error {
 		return fmt.Errorf("find stale plugin sockets: %w", err)
 	}
 	for _, dir := range dirs {
-		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(dir), socketDirPrefix))
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(dir), socketDirPrefix), "-")
+		pid, err := strconv.Atoi(pidText)
 		if err != nil || pid <= 0 {
 			continue
 		}
