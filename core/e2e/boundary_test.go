@@ -143,13 +143,20 @@ func bdRefused(t *testing.T, h *Host, name string, want *regexp.Regexp) {
 	}
 }
 
-// bdInspect runs reportgate plugins inspect on a binary.
+// bdInspect runs reportgate plugins inspect on a binary, and checks that
+// it leaves nothing in its temporary directory, the plugin's socket
+// included, even when the plugin is refused.
 func bdInspect(t *testing.T, bin string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	tmp := t.TempDir()
 	cmd := exec.Command(filepath.Join(binDir, "reportgate"), append(append([]string{"plugins", "inspect"}, args...), bin)...)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("plugins inspect %s left %v in its temporary directory", filepath.Base(bin), left)
+	}
 	return out.String(), errOut.String(), err
 }
 

@@ -314,13 +314,21 @@ func NewLogger(w io.Writer, name string) hclog.Logger {
 }
 
 // Inspect starts a plugin only to read its manifest, and stops it.
-func Inspect(ctx context.Context, cfg Config) (sdk.Manifest, error) {
+func Inspect(ctx context.Context, cfg Config) (m sdk.Manifest, err error) {
+	if cfg.SocketDir == "" {
+		// A plugin refused at the handshake is killed, and cannot remove
+		// its socket: a folder of the inspection's own takes it away.
+		if cfg.SocketDir, err = os.MkdirTemp("", "reportgate-inspect-*"); err != nil {
+			return sdk.Manifest{}, fmt.Errorf("make the plugin socket folder: %w", err)
+		}
+		defer os.RemoveAll(cfg.SocketDir)
+	}
 	client, dir, err := launch(cfg)
 	if err != nil {
 		return sdk.Manifest{}, err
 	}
 	defer client.Kill()
-	m, err := dir.Manifest(ctx)
+	m, err = dir.Manifest(ctx)
 	if err != nil {
 		return sdk.Manifest{}, fmt.Errorf("plugin %s: read manifest: %w", cfg.Name, err)
 	}
