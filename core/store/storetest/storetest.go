@@ -49,38 +49,67 @@ func SQLite(t testing.TB) Database {
 // when PostgresEnv is unset.
 func Postgres(t testing.TB) Database {
 	t.Helper()
-	base := os.Getenv(PostgresEnv)
-	if base == "" {
-		t.Skipf("%s is not set", PostgresEnv)
-	}
-	admin, err := sql.Open("postgres", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", PostgresEnv, err)
-	}
-	defer admin.Close()
+	u, admin := server(t)
 	schema := uniqueName(t, "rg_test_")
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
 	t.Cleanup(func() {
-		cleanup, err := sql.Open("postgres", base)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer cleanup.Close()
-		if _, err := cleanup.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
 			t.Errorf("drop schema %s: %v", schema, err)
 		}
 	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
-	}
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return Database{Name: "postgres", URL: u.String()}
+}
+
+// OtherDatabase creates a database of its own on the server PostgresEnv
+// names, beside the one tests use, and returns a connection pool to it;
+// both are gone when the test ends. The test is skipped when PostgresEnv
+// is unset.
+func OtherDatabase(t testing.TB) *sql.DB {
+	t.Helper()
+	u, admin := server(t)
+	name := uniqueName(t, "rg_test_other_")
+	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	u.Path = "/" + name
+	db, err := sql.Open("postgres", u.String())
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		if _, err := admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	return db
+}
+
+// server returns the URL PostgresEnv names, parsed for the caller to
+// change, and a connection to it for making and dropping what a test
+// uses. The connection is closed after the cleanups registered later,
+// which are the drops. The test is skipped when PostgresEnv is unset.
+func server(t testing.TB) (*url.URL, *sql.DB) {
+	t.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		t.Skipf("%s is not set", PostgresEnv)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	admin, err := sql.Open("postgres", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", PostgresEnv, err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	return u, admin
 }
 
 // uniqueName is prefix and random hex digits: a schema's or database's
@@ -92,44 +121,6 @@ func uniqueName(t testing.TB, prefix string) string {
 		t.Fatal(err)
 	}
 	return prefix + hex.EncodeToString(suffix)
-}
-
-// OtherDatabase creates a database of its own on the server PostgresEnv
-// names, beside the one tests use, and returns a connection pool to it;
-// both are gone when the test ends. The test is skipped when PostgresEnv
-// is unset.
-func OtherDatabase(t testing.TB) *sql.DB {
-	t.Helper()
-	base := os.Getenv(PostgresEnv)
-	if base == "" {
-		t.Skipf("%s is not set", PostgresEnv)
-	}
-	admin, err := sql.Open("postgres", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", PostgresEnv, err)
-	}
-	name := uniqueName(t, "rg_test_other_")
-	if _, err := admin.Exec(`CREATE DATABASE ` + name); err != nil {
-		admin.Close()
-		t.Fatalf("create database: %v", err)
-	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
-	}
-	u.Path = "/" + name
-	db, err := sql.Open("postgres", u.String())
-	if err != nil {
-		t.Fatalf("open %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		db.Close()
-		defer admin.Close()
-		if _, err := admin.Exec(`DROP DATABASE ` + name + ` WITH (FORCE)`); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	return db
 }
 
 // SettleOutbox waits until every transaction the server was running when
