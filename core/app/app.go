@@ -81,8 +81,13 @@ func Open(ctx context.Context, cfg *config.Config, load Loader, logOut io.Writer
 		a.Close()
 		return nil, err
 	}
+	links, err := store.NewLinkCache(st, cfg.Links.CacheEntries)
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.server = httpapi.New(httpapi.Options{
-		Store: st, Blobs: a.blobs, Location: cfg.Location,
+		Store: st, Links: links, Blobs: a.blobs, Location: cfg.Location,
 		MaxPackageBytes: cfg.Limits.MaxPackageBytes, OperatorTokens: cfg.Operator.Tokens,
 		CallTimeout: cfg.Plugins.CallTimeout, Logger: a.log, Ready: a.ready,
 		Reload: func(ctx context.Context) (any, error) { return a.Reload(ctx) },

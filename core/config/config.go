@@ -34,6 +34,7 @@ type Config struct {
 	Limits     Limits               `koanf:"limits"`
 	Operator   Operator             `koanf:"operator"`
 	Retention  Retention            `koanf:"retention"`
+	Links      Links                `koanf:"links"`
 	Plugins    Plugins              `koanf:"plugins"`
 	Timezone   string               `koanf:"timezone"`
 	Directions map[string]Direction `koanf:"directions"`
@@ -82,6 +83,13 @@ type Retention struct {
 	Interval time.Duration `koanf:"interval"`
 }
 
+// Links tunes the download links' resolver.
+type Links struct {
+	// CacheEntries is how many resolved links are kept in memory; 0 looks
+	// every download's link up in the database.
+	CacheEntries int `koanf:"cache_entries"`
+}
+
 // Plugins tunes the plugin processes.
 type Plugins struct {
 	// CallTimeout bounds one call to a plugin.
@@ -112,6 +120,7 @@ func defaults() map[string]any {
 		"timezone":                 "Europe/Moscow",
 		"retention.deleted":        "720h",
 		"retention.interval":       "1h",
+		"links.cache_entries":      10000,
 		"plugins.call_timeout":     "10s",
 		"plugins.start_timeout":    "15s",
 		"operator.tokens":          []string{},
@@ -122,7 +131,7 @@ func defaults() map[string]any {
 var topKeys = []string{
 	"http.addr", "http.shutdown_timeout", "database.url", "storage.dir",
 	"limits.max_package_bytes", "operator.tokens", "timezone",
-	"retention.deleted", "retention.interval", "plugins.call_timeout", "plugins.start_timeout",
+	"retention.deleted", "retention.interval", "links.cache_entries", "plugins.call_timeout", "plugins.start_timeout",
 }
 
 var directionKey = regexp.MustCompile(`^directions\.([a-z][a-z0-9_-]{0,31})\.(plugin|prefix|enabled|sha256)$`)
@@ -220,6 +229,9 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxPackageBytes <= 0 {
 		fail("limits.max_package_bytes", "must be a positive number of bytes, got %d", c.Limits.MaxPackageBytes)
+	}
+	if c.Links.CacheEntries < 0 {
+		fail("links.cache_entries", "must be 0 (no cache) or a positive number of links, got %d", c.Links.CacheEntries)
 	}
 	for i, t := range c.Operator.Tokens {
 		if len(t) < 16 {

@@ -49,6 +49,7 @@ func TestDefaults(t *testing.T) {
 		{"timezone", c.Timezone, "Europe/Moscow"},
 		{"retention.deleted", c.Retention.Deleted, 720 * time.Hour},
 		{"retention.interval", c.Retention.Interval, time.Hour},
+		{"links.cache_entries", c.Links.CacheEntries, 10000},
 		{"plugins.call_timeout", c.Plugins.CallTimeout, 10 * time.Second},
 		{"plugins.start_timeout", c.Plugins.StartTimeout, 15 * time.Second},
 		{"operator.tokens", len(c.Operator.Tokens), 0},
@@ -86,6 +87,8 @@ timezone: Asia/Yekaterinburg
 retention:
   deleted: 48h
   interval: 10m
+links:
+  cache_entries: 500
 plugins:
   call_timeout: 2s
   start_timeout: 5s
@@ -109,6 +112,7 @@ directions:
 		Limits:    config.Limits{MaxPackageBytes: 1 << 20},
 		Operator:  config.Operator{Tokens: []string{"0123456789abcdef0123"}},
 		Retention: config.Retention{Deleted: 48 * time.Hour, Interval: 10 * time.Minute},
+		Links:     config.Links{CacheEntries: 500},
 		Plugins:   config.Plugins{CallTimeout: 2 * time.Second, StartTimeout: 5 * time.Second},
 		Timezone:  "Asia/Yekaterinburg",
 		Directions: map[string]config.Direction{
@@ -227,6 +231,8 @@ func TestInvalid(t *testing.T) {
 		{"zero duration", "retention:\n  deleted: 0s\n", nil, []string{"retention.deleted"}},
 		{"negative duration", "", []string{"REPORTGATE_PLUGINS__CALL_TIMEOUT=-5s"}, []string{"plugins.call_timeout"}},
 		{"duration without a unit", "", []string{"REPORTGATE_RETENTION__INTERVAL=10"}, []string{"retention.interval"}},
+		{"negative link cache", "links:\n  cache_entries: -1\n", nil, []string{"links.cache_entries"}},
+		{"link cache not a number", "", []string{"REPORTGATE_LINKS__CACHE_ENTRIES=many"}, []string{"links.cache_entries"}},
 		{"duration that does not parse", "http:\n  shutdown_timeout: soon\n", nil, []string{"http.shutdown_timeout"}},
 		{"direction without a plugin", "directions:\n  fns:\n    prefix: /fns\n", nil, []string{"directions.fns.plugin"}},
 		{"prefix without a slash", fns + "    prefix: fns\n", nil, []string{"directions.fns.prefix"}},

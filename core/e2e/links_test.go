@@ -9,6 +9,8 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -530,6 +532,21 @@ func TestLinkPurge(t *testing.T) {
 				t.Errorf("DELETE %s after the purge: status %d, want 204", p.d.Link, resp.Status)
 			}
 		}
+		// The host remembers the links it resolved before the purge; once a
+		// link's missing bytes sent it back to the database, it knows of
+		// the purge and warns of no missing bytes.
+		missing := strings.Count(h.Logs(), "package bytes missing")
+		for range 3 {
+			for _, p := range deleted {
+				if resp := h.Get(t, lkURL(p.d.Link)); resp.Status != http.StatusGone {
+					t.Errorf("GET %s after the purge: status %d, want 410", p.d.Link, resp.Status)
+				}
+			}
+		}
+		time.Sleep(300 * time.Millisecond) // the host's log reaches the test through a pipe
+		if n := strings.Count(h.Logs(), "package bytes missing"); n != missing {
+			t.Errorf("downloads of purged packages logged %d warnings of missing bytes", n-missing)
+		}
 		files := fnsStoredFiles(t, h)
 		for _, p := range deleted {
 			if slices.Contains(files, p.d.ID) {
@@ -544,6 +561,36 @@ func TestLinkPurge(t *testing.T) {
 		}
 		if links := lkListLinks(t, h, "/fns/packages?type=1c&guid="+sub); !reflect.DeepEqual(links, []string{kept[0].d.Link}) {
 			t.Errorf("after the purge the FNS list is %v, want only %s", links, kept[0].d.Link)
+		}
+	})
+}
+
+// TestLinkBytesLostOutsideThePurge: bytes that vanish from the storage
+// of a package never deleted, after its link was downloaded and so
+// remembered, answer 410 in the direction's format and are reported in the
+// host's log, as they are for a link downloaded for the first time.
+func TestLinkBytesLostOutsideThePurge(t *testing.T) {
+	forEachBackend(t, hostConfig{}, func(t *testing.T, h *Host) {
+		body := lkBytes(7, 500)
+		d := lkDeliverPFR(t, h, uuid.NewString(), "099-099-999999", "r.zip", body)
+		lkWantBytes(t, h, d.Link, body)
+		// storage.dir is packages/, and the store keeps bytes in its packages/.
+		file := filepath.Join(h.Dir, "packages", "packages", d.ID[len(d.ID)-2:], d.ID)
+		if err := os.Remove(file); err != nil {
+			t.Fatalf("remove the package's bytes: %v", err)
+		}
+		resp := h.Get(t, lkURL(d.Link))
+		var got any
+		resp.JSON(t, &got)
+		want := map[string]any{"detail": "the package was deleted and its content is no longer kept"}
+		if resp.Status != http.StatusGone || !reflect.DeepEqual(got, want) {
+			t.Errorf("GET %s without its bytes: status %d, body %s; want 410 %v", d.Link, resp.Status, resp.Body, want)
+		}
+		warned := fnsEventually(t, 5*time.Second, func() bool {
+			return strings.Contains(h.Logs(), `msg="package bytes missing; answered as purged" id=`+d.ID)
+		})
+		if !warned {
+			t.Errorf("the host did not report the missing bytes of %s; its log:\n%s", d.ID, h.Logs())
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"mime"
 	"net/http"
@@ -23,64 +24,98 @@ func linkPath(r *http.Request) string {
 }
 
 // findLink resolves a link to its package and its enabled direction; on
-// failure it has answered.
-func (s *Server) findLink(w http.ResponseWriter, r *http.Request) (*store.Package, *Mounted) {
-	path := linkPath(r)
-	if path == "" {
-		notFound(w, r)
-		return nil, nil
-	}
-	p, err := s.opts.Store.ByLink(r.Context(), path)
+// failure it has answered. cached tells that the package came from the
+// link cache rather than the database.
+func (s *Server) findLink(w http.ResponseWriter, r *http.Request, path string) (p *store.Package, m *Mounted, cached bool) {
+	p, cached, err := s.opts.Links.ByLink(r.Context(), path)
 	if store.IsNotFound(err) {
 		notFound(w, r)
-		return nil, nil
+		return nil, nil, false
 	}
 	if err != nil {
 		s.opts.Logger.Error("resolve link", "error", err)
 		http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
-		return nil, nil
+		return nil, nil, false
 	}
-	m := s.direction(p.Direction)
+	m = s.direction(p.Direction)
 	if m == nil {
 		// The direction was disabled: no one serves its links now.
 		notFound(w, r)
-		return nil, nil
+		return nil, nil, false
 	}
-	return p, m
+	return p, m, cached
 }
 
 // download is GET /{link}: the universal link resolver. It answers from
 // the database and the disk alone; no plugin is involved.
 func (s *Server) download(w http.ResponseWriter, r *http.Request) {
-	p, m := s.findLink(w, r)
+	path := linkPath(r)
+	if path == "" {
+		notFound(w, r)
+		return
+	}
+	p, m, cached := s.findLink(w, r, path)
 	if p == nil {
 		return
 	}
-	s.serveContent(w, r, p, func(f *failure) { writeDirectionFailure(w, m, f) })
+	fail := func(f *failure) { writeDirectionFailure(w, m, f) }
+	obj, f := s.openContent(r.Context(), p, !cached)
+	if f != nil && f.status == http.StatusGone && cached && !p.PurgedAt.Valid {
+		// The bytes of a package the cache remembers are gone: it has been
+		// purged since, by this host or another. The database tells.
+		s.opts.Links.Forget(path)
+		if p, m, _ = s.findLink(w, r, path); p == nil {
+			return
+		}
+		obj, f = s.openContent(r.Context(), p, true)
+	}
+	if f != nil {
+		fail(f)
+		return
+	}
+	defer obj.Close()
+	s.serveObject(w, r, p, obj)
 }
 
 // serveContent streams a package's bytes with its name and digest, and
 // honours Range and conditional requests.
 func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, p *store.Package, fail func(*failure)) {
-	gone := &failure{status: http.StatusGone, code: "purged", message: "the package was deleted and its content is no longer kept"}
-	if p.PurgedAt.Valid {
-		fail(gone)
-		return
-	}
-	obj, err := s.opts.Blobs.Open(r.Context(), p.ID)
-	if errors.Is(err, blob.ErrNotFound) {
-		// The purge removes the bytes, then records it: a download between
-		// the two finds the row unpurged and the bytes gone. Bytes go no
-		// other way, but a warning makes any other way visible.
-		s.opts.Logger.Warn("package bytes missing; answered as purged", "id", p.ID)
-		fail(gone)
-		return
-	}
-	if err != nil {
-		fail(s.serverFailure("read the package", err))
+	obj, f := s.openContent(r.Context(), p, true)
+	if f != nil {
+		fail(f)
 		return
 	}
 	defer obj.Close()
+	s.serveObject(w, r, p, obj)
+}
+
+// openContent opens a package's bytes, or tells why they cannot be had.
+// warnMissing logs bytes missing from a package the database holds
+// unpurged; a package from the link cache may have been purged since.
+func (s *Server) openContent(ctx context.Context, p *store.Package, warnMissing bool) (blob.Object, *failure) {
+	gone := &failure{status: http.StatusGone, code: "purged", message: "the package was deleted and its content is no longer kept"}
+	if p.PurgedAt.Valid {
+		return nil, gone
+	}
+	obj, err := s.opts.Blobs.Open(ctx, p.ID)
+	if errors.Is(err, blob.ErrNotFound) {
+		if warnMissing {
+			// The purge removes the bytes, then records it: a download
+			// between the two finds the row unpurged and the bytes gone.
+			// Bytes go no other way, but a warning makes any other way
+			// visible.
+			s.opts.Logger.Warn("package bytes missing; answered as purged", "id", p.ID)
+		}
+		return nil, gone
+	}
+	if err != nil {
+		return nil, s.serverFailure("read the package", err)
+	}
+	return obj, nil
+}
+
+// serveObject streams opened bytes with the package's name and digest.
+func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, p *store.Package, obj blob.Object) {
 	h := w.Header()
 	h.Set("Content-Type", contentType(p.Filename))
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Filename}))

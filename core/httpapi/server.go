@@ -42,7 +42,9 @@ type Mounted struct {
 
 // Options configure a Server.
 type Options struct {
-	Store    *store.Store
+	Store *store.Store
+	// Links resolves the download links; nil looks every one up in Store.
+	Links    *store.LinkCache
 	Blobs    blob.Store
 	Location *time.Location
 	// MaxPackageBytes caps an uploaded file.
@@ -86,6 +88,9 @@ type routes struct {
 
 // New builds a server for the directions.
 func New(opts Options, dirs []*Mounted) *Server {
+	if opts.Links == nil {
+		opts.Links = store.UncachedLinks(opts.Store)
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

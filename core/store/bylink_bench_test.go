@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"testing"
 )
 
@@ -17,5 +18,27 @@ func BenchmarkByLink(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkLinkCache is the same lookup through the link cache, off and
+// on: what a download of a link downloaded before saves.
+func BenchmarkLinkCache(b *testing.B) {
+	for _, s := range seededStores(b) {
+		for _, entries := range []int{0, 10000} {
+			b.Run(fmt.Sprintf("%s/entries=%d", s.dialect, entries), func(b *testing.B) {
+				ctx := context.Background()
+				links, err := NewLinkCache(s, entries)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, _, err := links.ByLink(ctx, "l/77"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
