@@ -42,6 +42,9 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 fi
 IFS=, read -r -a LEVEL_ARRAY <<<"$LEVELS"
 DELETES=$((N_DELETE * ${#LEVEL_ARRAY[@]} * ROUNDS + 100))
+# Links for the cold download: twice the host's link cache (10,000), so
+# that each comes back only long after the cache has let it go.
+COLD=20000
 
 PORT_HOST=28080 PORT_BASE=28081 PORT_NGINX=28082
 
@@ -153,7 +156,7 @@ fresh_pg reportgate_bench
 host_config pg "$(pg_url reportgate_bench)&application_name=reportgate" "$OUT/pg/storage"
 bin/reportgate migrate --config "$OUT/pg.yaml"
 "$BIN/seed" -db "$(pg_url reportgate_bench)" -storage "$OUT/pg/storage" -targets "$OUT/pg/targets.json" \
-	-packages "$PACKAGES" -subscribers "$SUBSCRIBERS" -mailings "$MAILINGS" -deletes "$DELETES"
+	-packages "$PACKAGES" -subscribers "$SUBSCRIBERS" -mailings "$MAILINGS" -deletes "$DELETES" -cold-downloads "$COLD"
 
 log "seed PostgreSQL: $SMALL_PACKAGES packages, the same density"
 fresh_pg reportgate_bench_10k
@@ -168,7 +171,7 @@ host_config sqlite "sqlite:$OUT/sqlite/reportgate.db" "$OUT/sqlite/storage"
 bin/reportgate migrate --config "$OUT/sqlite.yaml"
 "$BIN/seed" -db "sqlite:$OUT/sqlite/reportgate.db" -storage "$OUT/sqlite/storage" -targets "$OUT/sqlite/targets.json" \
 	-packages "$SQLITE_PACKAGES" -subscribers $((SQLITE_PACKAGES * SUBSCRIBERS / PACKAGES)) \
-	-mailings $((SQLITE_PACKAGES * MAILINGS / PACKAGES)) -deletes "$DELETES" -seed 3
+	-mailings $((SQLITE_PACKAGES * MAILINGS / PACKAGES)) -deletes "$DELETES" -cold-downloads "$COLD" -seed 3
 
 # --- nginx: the download limit --------------------------------------------------
 target_field() { sed -n "s/^ *\"$2\": \"\(.*\)\",\{0,1\}$/\1/p" "$1"; }
@@ -278,6 +281,7 @@ run_store() { # run_store NAME DATABASE_URL ROWS
 		check "$name" "$BIN/load" -targets "$OUT/$name/targets.json" -scenario "$s" -check 200 "${sqlcheck[@]}" -server "$rg" -server "$base"
 	done
 	check "$name" "$BIN/load" -targets "$OUT/$name/targets.json" -scenario download -check 1 -server "$rg" -server "$ngx" -server "$base"
+	check "$name" "$BIN/load" -targets "$OUT/$name/targets.json" -scenario download_cold -check 3 -server "$rg" -server "$ngx" -server "$base"
 
 	log "$name: lists and massreport"
 	load "$name" "$rows" list_guid "$N_LIST_GUID" 2000 "$rg" "$base"
@@ -285,6 +289,8 @@ run_store() { # run_store NAME DATABASE_URL ROWS
 	load "$name" "$rows" massreport "$N_MASS" 1000 "$rg" "$base"
 	log "$name: download (1 MiB) against nginx, and net/http alone"
 	load "$name" "$rows" download "$N_DOWNLOAD" 200 "$rg" "$ngx" "$base"
+	log "$name: download of links not downloaded lately, against the same"
+	load "$name" "$rows" download_cold "$N_DOWNLOAD" 200 "$rg" "$ngx" "$base"
 	log "$name: delete (no baseline)"
 	load "$name" "$rows" delete "$N_DELETE" 0 "$rg"
 	log "$name: upload 1 MiB"
@@ -321,7 +327,7 @@ profile() {
 	PIDS+=("$pid")
 	wait_http "http://127.0.0.1:$PORT_HOST/readyz" "$pid"
 	local s n
-	for s in list_guid:40000 list_gate:5000 massreport:40000 download:25000 upload_1m:2500; do
+	for s in list_guid:40000 list_gate:5000 massreport:40000 download:25000 download_cold:20000 upload_1m:2500; do
 		n=${s#*:} s=${s%:*}
 		curl -s -o "$dir/$name-$s.pprof" "http://127.0.0.1:28090/debug/pprof/profile?seconds=8" &
 		local curl_pid=$!

@@ -80,7 +80,7 @@ func main() {
 func run() error {
 	var servers serverFlags
 	targetsPath := flag.String("targets", "", "targets written by bench/seed")
-	scenario := flag.String("scenario", "", "list_guid, list_gate, massreport, download, delete, upload_1m or upload_100m")
+	scenario := flag.String("scenario", "", "list_guid, list_gate, massreport, download, download_cold, delete, upload_1m or upload_100m")
 	concList := flag.String("conc", "1,8,32,128", "concurrency levels")
 	n := flag.Int("n", 2000, "requests a level")
 	nMin := flag.Int("n-min-per-worker", 0, "at least this many requests a worker at each level")
@@ -163,9 +163,16 @@ type scenario struct {
 	paths  []string
 	// consume: every request takes the next path, none is repeated.
 	consume bool
-	next    atomic.Int64
-	body    []byte
-	header  http.Header
+	// cycle: the paths are taken in turn across attacks, never restarting,
+	// so a path comes back only after all the others.
+	cycle bool
+	// limitPaths, when set, are what the limits (every server but
+	// reportgate) are asked for instead: they make no lookup, so one path
+	// serves them as well as many.
+	limitPaths []string
+	next       atomic.Int64
+	body       []byte
+	header     http.Header
 }
 
 func newScenario(name string, t *benchdata.Targets) (*scenario, error) {
@@ -179,6 +186,8 @@ func newScenario(name string, t *benchdata.Targets) (*scenario, error) {
 		sc.paths = t.Massreport
 	case "download":
 		sc.paths = []string{t.Download}
+	case "download_cold":
+		sc.paths, sc.cycle, sc.limitPaths = t.DownloadCold, true, []string{t.Download}
 	case "delete":
 		sc.method, sc.paths, sc.consume = http.MethodDelete, t.Delete, true
 	case "upload_1m", "upload_100m":
@@ -208,14 +217,23 @@ func newScenario(name string, t *benchdata.Targets) (*scenario, error) {
 	return sc, nil
 }
 
-func (sc *scenario) targeter(base string) vegeta.Targeter {
+// pathsFor is the paths a server is asked for.
+func (sc *scenario) pathsFor(s server) []string {
+	if sc.limitPaths != nil && s.name != "reportgate" {
+		return sc.limitPaths
+	}
+	return sc.paths
+}
+
+func (sc *scenario) targeter(s server) vegeta.Targeter {
+	paths := sc.pathsFor(s)
 	return func(t *vegeta.Target) error {
 		i := sc.next.Add(1) - 1
-		if sc.consume && int(i) >= len(sc.paths) {
+		if sc.consume && int(i) >= len(paths) {
 			return errors.New("out of targets: seed more")
 		}
 		t.Method = sc.method
-		t.URL = base + sc.paths[int(i)%len(sc.paths)]
+		t.URL = s.url + paths[int(i)%len(paths)]
 		t.Body = sc.body
 		t.Header = sc.header
 		return nil
@@ -239,7 +257,7 @@ type attackResult struct {
 // attack sends n requests with c workers, each with its own keep-alive
 // connection, reading and discarding every body.
 func attack(sc *scenario, s server, c, n int) (*attackResult, error) {
-	if !sc.consume {
+	if !sc.consume && !sc.cycle {
 		sc.next.Store(0)
 	}
 	transport := &http.Transport{
@@ -253,7 +271,7 @@ func attack(sc *scenario, s server, c, n int) (*attackResult, error) {
 	a := vegeta.NewAttacker(vegeta.Client(client), vegeta.Workers(uint64(c)), vegeta.MaxWorkers(uint64(c)),
 		vegeta.MaxBody(0), vegeta.Redirects(vegeta.NoFollow))
 	out := &attackResult{latencies: make([]time.Duration, 0, n)}
-	for res := range a.Attack(sc.targeter(s.url), countPacer(n), 0, sc.name) {
+	for res := range a.Attack(sc.targeter(s), countPacer(n), 0, sc.name) {
 		out.metrics.Add(res)
 		out.latencies = append(out.latencies, res.Latency)
 	}
@@ -461,7 +479,8 @@ func compare(sc *scenario, servers []server, n int, sqlURL string) error {
 	for i := 0; i < n && i < len(sc.paths); i++ {
 		var first []byte
 		for k, s := range servers {
-			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, s.url+sc.paths[i], nil)
+			path := sc.pathsFor(s)[i%len(sc.pathsFor(s))]
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, s.url+path, nil)
 			res, err := client.Do(req)
 			if err != nil {
 				return err
@@ -472,7 +491,7 @@ func compare(sc *scenario, servers []server, n int, sqlURL string) error {
 				return err
 			}
 			if res.StatusCode != http.StatusOK {
-				return fmt.Errorf("%s %s answered %s: %.200s", s.name, sc.paths[i], res.Status, body)
+				return fmt.Errorf("%s %s answered %s: %.200s", s.name, path, res.Status, body)
 			}
 			if sqls != nil {
 				if err := sqls.sample(s.name); err != nil {

@@ -121,6 +121,7 @@ var scenarios = []struct{ name, title, limit string }{
 	{"list_gate", "List by type and gate", "baseline"},
 	{"massreport", "Massreport by date and code", "baseline"},
 	{"download", "Download of a 1 MiB package", "nginx"},
+	{"download_cold", "Download of a 1 MiB package whose link was not downloaded lately", "nginx"},
 	{"delete", "DELETE of a link", ""},
 	{"upload_1m", "Upload of 1 MiB", "baseline"},
 	{"upload_100m", "Upload of 100 MiB", "baseline"},
@@ -180,8 +181,19 @@ func (r *report) write(plotName string, checks []string) {
 		r.p("")
 		for _, s := range scenarios {
 			r.writeScenario(store.name, s.name, s.title, s.limit)
-			if s.name == "download" {
-				r.writeDownloadReference(store.name)
+			switch s.name {
+			case "download":
+				r.p("One link, downloaded again and again, as every subscriber downloads a mass mailing: after the first request the host answers it from its link cache (`links.cache_entries`).")
+				r.p("")
+				r.writeDownloadReference(store.name, s.name)
+			case "download_cold":
+				t := r.targets[store.name]
+				if t == nil || len(r.levels(store.name, s.name)) == 0 {
+					continue
+				}
+				r.p("Each request a different link, as an inbound package is downloaded about once: %s packages with the same bytes (hard links in the blob store, so every server reads the one file's page cache), taken in turn, more than the link cache keeps, so every lookup goes to the database. nginx and net/http are asked for the one file: they make no lookup, so the path changes nothing for them.", thousands(len(t.DownloadCold)))
+				r.p("")
+				r.writeDownloadReference(store.name, s.name)
 			}
 		}
 	}
@@ -247,7 +259,7 @@ func (r *report) targetRows(store string) []target {
 		}
 		out = append(out, t)
 	}
-	for _, s := range []struct{ name, limit string }{{"download", "nginx"}, {"upload_1m", "baseline"}, {"upload_100m", "baseline"}} {
+	for _, s := range []struct{ name, limit string }{{"download", "nginx"}, {"download_cold", "nginx"}, {"upload_1m", "baseline"}, {"upload_100m", "baseline"}} {
 		c := refLevel
 		if r.get(store, s.name, "reportgate", c) == nil {
 			if lv := r.levels(store, s.name); len(lv) > 0 {
@@ -326,7 +338,7 @@ func (r *report) writeData() {
 			thousands(t.Mailings), thousands(len(t.Delete)), t.SeedSeconds, how)
 	}
 	r.p("")
-	r.p("Rows have the columns, attributes and links the host writes (checked below by delivering through the operator API and comparing): FNS subscriber ids are a 3-character prefix and an upper-case GUID, with the container's attributes and `files/{gate}/{guid[3:]}/{uid}/{filename}` links; PFR rows carry `regnum` and `/{regnum}/{uid}/{filename}`; Rosstat rows `okpo` and `/{okpo}/{uid}/{filename}`. Half the subscribers report to FNS, a quarter each to PFR and Rosstat; about 100 share a gate, so a gate lists hundreds of packages of a type; types are spread 40–45 %% 1C, 25–30 %% iOtchet and the rest. Packages arrive over a year in time order with random subscribers (so a subscriber's rows are scattered as in production); mass mailings over half a year. No package is deleted beforehand: every list index holds every row. The download scenario's package has a real 1 MiB file in the blob store's layout.")
+	r.p("Rows have the columns, attributes and links the host writes (checked below by delivering through the operator API and comparing): FNS subscriber ids are a 3-character prefix and an upper-case GUID, with the container's attributes and `files/{gate}/{guid[3:]}/{uid}/{filename}` links; PFR rows carry `regnum` and `/{regnum}/{uid}/{filename}`; Rosstat rows `okpo` and `/{okpo}/{uid}/{filename}`. Half the subscribers report to FNS, a quarter each to PFR and Rosstat; about 100 share a gate, so a gate lists hundreds of packages of a type; types are spread 40–45 %% 1C, 25–30 %% iOtchet and the rest. Packages arrive over a year in time order with random subscribers (so a subscriber's rows are scattered as in production); mass mailings over half a year. No package is deleted beforehand: every list index holds every row. The download scenario's package has a real 1 MiB file in the blob store's layout; the cold download's packages, seeded beside it, are hard links to that file.")
 	r.p("")
 }
 
@@ -377,10 +389,10 @@ func (r *report) writeScenario(store, scenario, title, limit string) {
 // served by net/http alone (bench/baseline), which run in the same rounds:
 // how much of the distance to nginx is Go's HTTP server and how much is
 // reportgate's own work, the link lookup above all.
-func (r *report) writeDownloadReference(store string) {
+func (r *report) writeDownloadReference(store, scenario string) {
 	var rows []string
-	for _, c := range r.levels(store, "download") {
-		x, g, n := r.get(store, "download", "reportgate", c), r.get(store, "download", "baseline", c), r.get(store, "download", "nginx", c)
+	for _, c := range r.levels(store, scenario) {
+		x, g, n := r.get(store, scenario, "reportgate", c), r.get(store, scenario, "baseline", c), r.get(store, scenario, "nginx", c)
 		if x == nil || g == nil || n == nil || g.RPS == 0 || n.RPS == 0 {
 			continue
 		}
@@ -437,7 +449,7 @@ func (r *report) writeMethod() {
 	r.p("- `make bench` runs bench/run.sh: it builds `bin/` and the tools under bench/, installs nginx from Debian if it is missing, drops and creates the databases, migrates them with `bin/reportgate migrate`, seeds them with bench/seed, starts the host with a generated configuration (data under bench/out/, git-ignored), the baseline (bench/baseline) and nginx, and stops every process it started on exit.")
 	r.p("- bench/load drives each scenario with vegeta's attacker over loopback: at each concurrency (%s) a fixed number of requests, with as many workers as the concurrency (each its own keep-alive connection) sending as fast as answers come. Before a scenario each server gets a warm-up pass that is not recorded (for the lists: every distinct request once, so both servers meet a warm PostgreSQL).", m.Levels)
 	r.p("- Each level runs %d rounds; within a round reportgate and its limit take turns, the one going first changing from round to round and level to level. req/s is the median of the rounds (each: successful requests over the round's duration); p50 and p99 are exact over every request of every round. Latency runs from sending the request to reading the whole body.", m.Rounds)
-	r.p("- Requests a round: %s. Distinct requests, cycled: 2,000 lists by guid, 500 lists by gate, 1,000 massreports; every DELETE is a different seeded link; downloads all fetch the one 1 MiB package. The 100 MiB upload runs one round, its files cleared between levels.", m.Requests)
+	r.p("- Requests a round: %s. Distinct requests, cycled: 2,000 lists by guid, 500 lists by gate, 1,000 massreports; every DELETE is a different seeded link; the download fetches the one 1 MiB package, the cold download a different link each time, all with that package's bytes. The 100 MiB upload runs one round, its files cleared between levels.", m.Requests)
 	r.p("- Uploads are FNS uploads (`POST /fns/packages`, a container name, the plugin's hook on every request, a row committed durably); the baseline streams the same multipart body to a file with SHA-256, fsync, rename and a directory fsync, and stores no row.")
 	r.p("- RSS: before each level the load driver reads the server's VmRSS; before each round it resets the peak (`echo 5 > /proc/PID/clear_refs`) and after it reads VmHWM; the table shows the level's highest peak. The host's figure is the host process alone (its plugins are separate processes); nginx's is not given (its workers serve).")
 	r.p("- Server CPU ms a request: user and system time of the server process and its children (the host's plugin processes, nginx's workers) over the level, divided by its requests; it leaves out PostgreSQL's work for the server and the load driver's, and is the figure least disturbed by anything else on the machine. For downloads it understates both servers, since the kernel does much of loopback TCP's work outside them. Machine CPU ms a request is the whole machine's busy time over the level (load driver and PostgreSQL included), divided by the requests.")

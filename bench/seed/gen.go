@@ -98,6 +98,9 @@ type plan struct {
 	seed    uint64
 	// downloadBytes is the content of the downloadable package.
 	downloadBytes []byte
+	// coldDownloads is how many more packages carry those bytes, for the
+	// download of a link not downloaded before.
+	coldDownloads int
 }
 
 // generator makes the rows and remembers what the targets need.
@@ -113,6 +116,7 @@ type generator struct {
 	gateSamples []string
 	mailingDays map[string][2]time.Time
 	download    *row
+	cold        []*row
 	deleteLinks []string
 	upload      string
 }
@@ -357,6 +361,18 @@ func (g *generator) rows() iter.Seq[*row] {
 			g.download = rw
 			if !yield(rw) {
 				return
+			}
+			// Inbound packages of random subscribers, as production's
+			// downloads are, so that no list grows by them all.
+			for k := range g.coldDownloads {
+				s := &g.subs[g.r.IntN(len(g.subs))]
+				at := end.Add(time.Minute + time.Duration(k+1)*time.Microsecond)
+				rw := g.inbound(s, pick(g.r, typeWeights[s.dir]), at)
+				rw.size, rw.sha256 = g.download.size, g.download.sha256
+				g.cold = append(g.cold, rw)
+				if !yield(rw) {
+					return
+				}
 			}
 		}
 		for k := range g.deletes {

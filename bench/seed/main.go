@@ -50,6 +50,7 @@ func run(args []string) error {
 	deletes := fs.Int("deletes", 0, "extra inbound packages for the delete scenario, one request each")
 	perGate := fs.Int("per-gate", 100, "subscribers a gate, on average")
 	downloadBytes := fs.Int("download-bytes", 1<<20, "size of the downloadable package; 0 for none")
+	coldDownloads := fs.Int("cold-downloads", 0, "more packages with the downloadable package's bytes, each to be downloaded once in a while")
 	nGUID := fs.Int("list-guid-targets", 2000, "distinct list-by-guid requests")
 	nGate := fs.Int("list-gate-targets", 500, "distinct list-by-gate requests")
 	nMass := fs.Int("massreport-targets", 1000, "distinct massreport requests")
@@ -71,7 +72,7 @@ func run(args []string) error {
 	}
 	p := plan{
 		packages: *packages, subscribers: max(1, *subscribers), mailings: *mailings, deletes: *deletes,
-		perGate: max(1, *perGate), now: time.Now().UTC(), tz: tz, seed: *seed,
+		perGate: max(1, *perGate), now: time.Now().UTC(), tz: tz, seed: *seed, coldDownloads: *coldDownloads,
 	}
 	if *downloadBytes > 0 {
 		p.downloadBytes = make([]byte, *downloadBytes)
@@ -113,6 +114,14 @@ func run(args []string) error {
 		}
 		t.Download = "/" + escapePath(g.download.linkPath)
 		t.DownloadFile = file
+		// Hard links: each cold package has its own file in the store, and
+		// all share the one page cache entry the hot package and nginx read.
+		for _, rw := range g.cold {
+			if err := linkBlob(*storage, rw.idString(), file); err != nil {
+				return fmt.Errorf("store a package for the cold download: %w", err)
+			}
+			t.DownloadCold = append(t.DownloadCold, "/"+escapePath(rw.linkPath))
+		}
 	}
 	if err := t.Write(*targetsPath); err != nil {
 		return err

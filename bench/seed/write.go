@@ -198,3 +198,13 @@ func writeBlob(dir, id string, data []byte) (string, error) {
 	}
 	return filepath.Abs(path)
 }
+
+// linkBlob gives the package id the bytes of file, as a hard link in the
+// blob store's layout.
+func linkBlob(dir, id, file string) error {
+	shard := filepath.Join(dir, "packages", id[len(id)-2:])
+	if err := os.MkdirAll(shard, 0o750); err != nil {
+		return err
+	}
+	return os.Link(file, filepath.Join(shard, id))
+}

@@ -28,6 +28,9 @@ type Targets struct {
 	Download string `json:"download"`
 	// DownloadFile is that package's file in the blob store.
 	DownloadFile string `json:"download_file"`
+	// DownloadCold are links of packages with the same bytes, for a
+	// download whose link the host has not resolved lately.
+	DownloadCold []string `json:"download_cold"`
 	// Delete are links of packages seeded to be deleted, one a request.
 	Delete []string `json:"delete"`
 	// Upload is where a subscriber uploads, and the container name it
