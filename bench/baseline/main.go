@@ -136,11 +136,13 @@ func main() {
 		q.Set("_txlock", "immediate")
 		db, err = sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 		db.SetMaxOpenConns(8)
+		db.SetMaxIdleConns(8)
 	} else {
 		postgres = true
+		// The host's default pool for PostgreSQL (core/store/store.go).
 		db, err = sql.Open("postgres", *dbURL)
-		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(32)
+		db.SetMaxOpenConns(16)
+		db.SetMaxIdleConns(16)
 	}
 	if err != nil {
 		log.Fatal(err)

@@ -56,6 +56,9 @@ type HTTP struct {
 type Database struct {
 	// URL is postgres://… or sqlite:PATH.
 	URL string `koanf:"url"`
+	// MaxConnections caps the open connections; 0 leaves the store's
+	// default for the database.
+	MaxConnections int `koanf:"max_connections"`
 }
 
 // Storage is where package bytes live.
@@ -115,6 +118,7 @@ func defaults() map[string]any {
 		"http.addr":                "127.0.0.1:8080",
 		"http.shutdown_timeout":    "15s",
 		"database.url":             "sqlite:data/reportgate.db",
+		"database.max_connections": 0,
 		"storage.dir":              "data/packages",
 		"limits.max_package_bytes": int64(100 << 20),
 		"timezone":                 "Europe/Moscow",
@@ -129,7 +133,7 @@ func defaults() map[string]any {
 
 // topKeys are the keys a configuration may set, beside directions.*.
 var topKeys = []string{
-	"http.addr", "http.shutdown_timeout", "database.url", "storage.dir",
+	"http.addr", "http.shutdown_timeout", "database.url", "database.max_connections", "storage.dir",
 	"limits.max_package_bytes", "operator.tokens", "timezone",
 	"retention.deleted", "retention.interval", "links.cache_entries", "plugins.call_timeout", "plugins.start_timeout",
 }
@@ -229,6 +233,9 @@ func (c *Config) validate() error {
 	}
 	if c.Limits.MaxPackageBytes <= 0 {
 		fail("limits.max_package_bytes", "must be a positive number of bytes, got %d", c.Limits.MaxPackageBytes)
+	}
+	if c.Database.MaxConnections < 0 {
+		fail("database.max_connections", "must be 0 (the default for the database) or a positive number, got %d", c.Database.MaxConnections)
 	}
 	if c.Links.CacheEntries < 0 {
 		fail("links.cache_entries", "must be 0 (no cache) or a positive number of links, got %d", c.Links.CacheEntries)

