@@ -42,8 +42,8 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 fi
 IFS=, read -r -a LEVEL_ARRAY <<<"$LEVELS"
 DELETES=$((N_DELETE * ${#LEVEL_ARRAY[@]} * ROUNDS + 100))
-# Links for the cold download: twice the host's link cache (10,000), so
-# that each comes back only long after the cache has let it go.
+# Links for the cold download: five times the host's link cache (4,096
+# links), so that each comes back only long after the cache let it go.
 COLD=20000
 
 PORT_HOST=28080 PORT_BASE=28081 PORT_NGINX=28082

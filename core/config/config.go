@@ -124,7 +124,7 @@ func defaults() map[string]any {
 		"timezone":                 "Europe/Moscow",
 		"retention.deleted":        "720h",
 		"retention.interval":       "1h",
-		"links.cache_entries":      10000,
+		"links.cache_entries":      4096,
 		"plugins.call_timeout":     "10s",
 		"plugins.start_timeout":    "15s",
 		"operator.tokens":          []string{},

@@ -50,7 +50,7 @@ func TestDefaults(t *testing.T) {
 		{"timezone", c.Timezone, "Europe/Moscow"},
 		{"retention.deleted", c.Retention.Deleted, 720 * time.Hour},
 		{"retention.interval", c.Retention.Interval, time.Hour},
-		{"links.cache_entries", c.Links.CacheEntries, 10000},
+		{"links.cache_entries", c.Links.CacheEntries, 4096},
 		{"plugins.call_timeout", c.Plugins.CallTimeout, 10 * time.Second},
 		{"plugins.start_timeout", c.Plugins.StartTimeout, 15 * time.Second},
 		{"operator.tokens", len(c.Operator.Tokens), 0},

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // BenchmarkByLink is the database's share of a download: the link lookup.
@@ -40,5 +42,33 @@ func BenchmarkLinkCache(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkLinkCacheMemory reports what a full link cache holds in the
+// heap per link, with links and names as long as FNS's, and only the
+// columns ByLink reads.
+func BenchmarkLinkCacheMemory(b *testing.B) {
+	const entries = 10000
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		links, err := NewLinkCache(nil, entries)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i := range entries {
+			guid := fmt.Sprintf("%08X-1063-46E1-ABA5-9CBF059E98CB", i)
+			name := fmt.Sprintf("FNS_8076_2BE%s_179c1f485999153a44f655f9d2475741_07_05_03.zip", guid)
+			links.recent.Add(fmt.Sprintf("files/gate0001/%s/%032x/%s", guid, i, name), targetOf(&Package{
+				ID: fmt.Sprintf("01a242ea-65e1-7963-bc37-%012x", i), Direction: fmt.Sprint("fns"), Kind: KindInbound,
+				Filename: name, Size: 1 << 20, SHA256: fmt.Sprintf("%064x", i), DateIn: Time{Time: time.Now()},
+			}))
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/entries, "B/link")
+		runtime.KeepAlive(links)
 	}
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/reportgate/reportgate/core/store"
@@ -37,8 +38,8 @@ func TestLinkCache(t *testing.T) {
 		if first.ID != p.ID || first.SHA256 != p.SHA256 || first.Filename != p.Filename {
 			t.Errorf("ByLink: got %s %s %s, want %s %s %s", first.ID, first.SHA256, first.Filename, p.ID, p.SHA256, p.Filename)
 		}
-		if again := resolve(links, path, true); again != first {
-			t.Errorf("a cached ByLink answered another package: %+v", again)
+		if again := resolve(links, path, true); !reflect.DeepEqual(again, first) {
+			t.Errorf("a cached ByLink answered otherwise:\n got %+v\nwant %+v", again, first)
 		}
 
 		if err := st.MarkPurged(ctx, p.ID, t0); err != nil {
