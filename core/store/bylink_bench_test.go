@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -62,7 +63,7 @@ func BenchmarkLinkCacheMemory(b *testing.B) {
 			guid := fmt.Sprintf("%08X-1063-46E1-ABA5-9CBF059E98CB", i)
 			name := fmt.Sprintf("FNS_8076_2BE%s_179c1f485999153a44f655f9d2475741_07_05_03.zip", guid)
 			links.recent.Add(fmt.Sprintf("files/gate0001/%s/%032x/%s", guid, i, name), targetOf(&Package{
-				ID: fmt.Sprintf("01a242ea-65e1-7963-bc37-%012x", i), Direction: fmt.Sprint("fns"), Kind: KindInbound,
+				ID: fmt.Sprintf("01a242ea-65e1-7963-bc37-%012x", i), Direction: strings.Clone("fns"), Kind: KindInbound,
 				Filename: name, Size: 1 << 20, SHA256: fmt.Sprintf("%064x", i), DateIn: Time{Time: time.Now()},
 			}))
 		}
