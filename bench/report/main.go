@@ -180,19 +180,8 @@ func (r *report) write(plotName string, checks []string) {
 		r.p("## %s, %s packages", store.title, thousands(rows))
 		r.p("")
 		for _, s := range scenarios {
-			r.writeScenario(store.name, s.name, s.title, s.limit)
-			switch s.name {
-			case "download":
-				r.p("One link, downloaded again and again, as every subscriber downloads a mass mailing: after the first request the host answers it from its link cache (`links.cache_entries`).")
-				r.p("")
-				r.writeDownloadReference(store.name, s.name)
-			case "download_cold":
-				t := r.targets[store.name]
-				if t == nil || len(r.levels(store.name, s.name)) == 0 {
-					continue
-				}
-				r.p("Each request a different link, as an inbound package is downloaded about once: %s packages with the same bytes (hard links in the blob store, so every server reads the one file's page cache), taken in turn, more than the link cache keeps, so every lookup goes to the database. nginx and net/http are asked for the one file: they make no lookup, so the path changes nothing for them.", thousands(len(t.DownloadCold)))
-				r.p("")
+			r.writeScenario(store.name, s.name, s.title, s.limit, r.scenarioNote(store.name, s.name))
+			if s.name == "download" || s.name == "download_cold" {
 				r.writeDownloadReference(store.name, s.name)
 			}
 		}
@@ -342,13 +331,32 @@ func (r *report) writeData() {
 	r.p("")
 }
 
-func (r *report) writeScenario(store, scenario, title, limit string) {
+// scenarioNote says what a scenario asks for where its title cannot.
+func (r *report) scenarioNote(store, scenario string) string {
+	switch scenario {
+	case "download":
+		return "One link, downloaded again and again, as every subscriber downloads a mass mailing: after the first request the host answers it from its link cache (`links.cache_entries`)."
+	case "download_cold":
+		cold := 0
+		if t := r.targets[store]; t != nil {
+			cold = len(t.DownloadCold)
+		}
+		return fmt.Sprintf("Each request a different link, as an inbound package is downloaded about once: %s packages with the same bytes (hard links in the blob store, so every server reads the one file's page cache), taken in turn, more than the link cache keeps, so every lookup goes to the database. nginx and net/http are asked for the one file: they make no lookup, so the path changes nothing for them.", thousands(cold))
+	}
+	return ""
+}
+
+func (r *report) writeScenario(store, scenario, title, limit, note string) {
 	lv := r.levels(store, scenario)
 	if len(lv) == 0 {
 		return
 	}
 	r.p("### %s", title)
 	r.p("")
+	if note != "" {
+		r.p("%s", note)
+		r.p("")
+	}
 	if limit == "" {
 		r.p("No baseline: absolute figures only.")
 		r.p("")
