@@ -157,6 +157,7 @@ host_config pg "$(pg_url reportgate_bench)&application_name=reportgate" "$OUT/pg
 bin/reportgate migrate --config "$OUT/pg.yaml"
 "$BIN/seed" -db "$(pg_url reportgate_bench)" -storage "$OUT/pg/storage" -targets "$OUT/pg/targets.json" \
 	-packages "$PACKAGES" -subscribers "$SUBSCRIBERS" -mailings "$MAILINGS" -deletes "$DELETES" -cold-downloads "$COLD"
+touch "$OUT/pg/seeded"
 
 log "seed PostgreSQL: $SMALL_PACKAGES packages, the same density"
 fresh_pg reportgate_bench_10k
@@ -172,6 +173,7 @@ bin/reportgate migrate --config "$OUT/sqlite.yaml"
 "$BIN/seed" -db "sqlite:$OUT/sqlite/reportgate.db" -storage "$OUT/sqlite/storage" -targets "$OUT/sqlite/targets.json" \
 	-packages "$SQLITE_PACKAGES" -subscribers $((SQLITE_PACKAGES * SUBSCRIBERS / PACKAGES)) \
 	-mailings $((SQLITE_PACKAGES * MAILINGS / PACKAGES)) -deletes "$DELETES" -cold-downloads "$COLD" -seed 3
+touch "$OUT/sqlite/seeded"
 
 # --- nginx: the download limit --------------------------------------------------
 target_field() { sed -n "s/^ *\"$2\": \"\(.*\)\",\{0,1\}$/\1/p" "$1"; }
@@ -246,11 +248,11 @@ load() {
 }
 
 # The uploads leave their files behind; clear them between runs so the
-# disk never holds more than one level's worth.
+# disk never holds more than one level's worth. The seeded files (the
+# download's, and the cold download's hard links to it) are older than
+# the stamp the seeding leaves, and stay.
 clear_uploads() { # clear_uploads NAME
-	local keep
-	keep=$(basename "$(target_field "$OUT/$1/targets.json" download_file)")
-	find "$OUT/$1/storage/packages" -type f ! -name "$keep" -delete 2>/dev/null || true
+	find "$OUT/$1/storage/packages" -type f -newer "$OUT/$1/seeded" -delete 2>/dev/null || true
 	rm -rf "$OUT/$1/baseline/packages"
 }
 
