@@ -185,14 +185,13 @@ func multiInsert(table string, cols []string, rows int) string {
 // writeBlob stores bytes where the host's local blob store keeps a
 // package: dir/packages/<last two hex digits of the id>/<id>.
 func writeBlob(dir, id string, data []byte) (string, error) {
-	shard := filepath.Join(dir, "packages", id[len(id)-2:])
-	if err := os.MkdirAll(shard, 0o750); err != nil {
+	path, err := blobPath(dir, id)
+	if err != nil {
 		return "", err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o750); err != nil {
 		return "", err
 	}
-	path := filepath.Join(shard, id)
 	if err := os.WriteFile(path, data, 0o640); err != nil {
 		return "", err
 	}
@@ -202,9 +201,19 @@ func writeBlob(dir, id string, data []byte) (string, error) {
 // linkBlob gives the package id the bytes of file, as a hard link in the
 // blob store's layout.
 func linkBlob(dir, id, file string) error {
-	shard := filepath.Join(dir, "packages", id[len(id)-2:])
-	if err := os.MkdirAll(shard, 0o750); err != nil {
+	path, err := blobPath(dir, id)
+	if err != nil {
 		return err
 	}
-	return os.Link(file, filepath.Join(shard, id))
+	return os.Link(file, path)
+}
+
+// blobPath is where the blob store keeps a package's bytes, its folder
+// made.
+func blobPath(dir, id string) (string, error) {
+	shard := filepath.Join(dir, "packages", id[len(id)-2:])
+	if err := os.MkdirAll(shard, 0o750); err != nil {
+		return "", err
+	}
+	return filepath.Join(shard, id), nil
 }
