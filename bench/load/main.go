@@ -479,7 +479,8 @@ func compare(sc *scenario, servers []server, n int, sqlURL string) error {
 	for i := 0; i < n && i < len(sc.paths); i++ {
 		var first []byte
 		for k, s := range servers {
-			path := sc.pathsFor(s)[i%len(sc.pathsFor(s))]
+			paths := sc.pathsFor(s)
+			path := paths[i%len(paths)]
 			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, s.url+path, nil)
 			res, err := client.Do(req)
 			if err != nil {
