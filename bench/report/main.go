@@ -23,6 +23,7 @@ type meta struct {
 	Requests                                                        string
 	Rounds                                                          int
 	SharedBuffers                                                   string `json:"shared_buffers"`
+	PostgresSetup                                                   string `json:"postgres_setup"`
 	Minutes                                                         int
 	Quick                                                           int
 	SQLiteUpload100mLevels                                          string `json:"sqlite_upload_100m_levels"`
@@ -145,7 +146,7 @@ func (r *report) write(plotName string, checks []string) {
 	r.p("# Benchmark results")
 	r.p("")
 	r.p("Run on **%s** at commit `%s` by `make bench` (bench/run.sh), %d minutes end to end.", m.Date, m.Commit, m.Minutes)
-	r.p("Machine: %s, %s of memory, Linux %s; %s, PostgreSQL %s (as Debian configures it: shared_buffers %s), nginx %s.", m.CPUs, m.Memory, m.Kernel, m.Go, m.Postgres, m.SharedBuffers, m.Nginx)
+	r.p("Machine: %s, %s of memory, Linux %s; %s, PostgreSQL %s (%s: shared_buffers %s), nginx %s.", m.CPUs, m.Memory, m.Kernel, m.Go, m.Postgres, m.PostgresSetup, m.SharedBuffers, m.Nginx)
 	r.p("The load driver, the servers and PostgreSQL share these cores, so absolute figures are this machine's; the ratios, measured in the same run with the servers taking turns, are the result.")
 	if m.Quick == 1 {
 		r.p("")
