@@ -272,7 +272,7 @@ func (r *report) targetRows(store string) []target {
 	t := target{what: "upload_100m: one upload (c=1) raises the host's peak RSS by < 32 MiB"}
 	if x := r.get(store, "upload_100m", "reportgate", 1); x != nil && x.HWMKiB > 0 {
 		g := mib(x.HWMKiB - x.RSSBeforeKiB)
-		t.measured, t.met = fmt.Sprintf("+%.1f MiB (%.1f → %.1f MiB)", g, mib(x.RSSBeforeKiB), mib(x.HWMKiB)), boolp(g < 32)
+		t.measured, t.met = fmt.Sprintf("%+.1f MiB (%.1f → %.1f MiB)", g, mib(x.RSSBeforeKiB), mib(x.HWMKiB)), boolp(g < 32)
 	}
 	out = append(out, t)
 	return out
