@@ -105,19 +105,20 @@ PG_RUN=()
 if [ "$(id -u)" = 0 ]; then
 	PG_RUN=(runuser -u postgres --) # initdb and postgres refuse to run as root
 fi
+PG_BIN=
 start_own_postgres() {
-	local bin mem_mib
-	bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+	local mem_mib
+	PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 	mem_mib=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024))
 	PG_DIR=$(mktemp -d /tmp/reportgate-bench-pg.XXXXXX)
 	[ ${#PG_RUN[@]} = 0 ] || chown postgres "$PG_DIR"
-	"${PG_RUN[@]}" "$bin/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale C.UTF-8 --no-sync >"$OUT/logs/initdb.log"
-	"${PG_RUN[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start \
-		-o "-p $PORT_PG -k $PG_DIR -c listen_addresses=127.0.0.1 -c shared_buffers=$((mem_mib / 4))MB -c effective_cache_size=$((mem_mib * 3 / 4))MB" >/dev/null
+	"${PG_RUN[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust -E UTF8 --locale C.UTF-8 --no-sync >"$OUT/logs/initdb.log"
+	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 start \
+		-o "-p $PORT_PG -k $PG_DIR -c listen_addresses=127.0.0.1 -c shared_buffers=$((mem_mib / 4))MB" >/dev/null
 }
 stop_own_postgres() {
 	[ -n "$PG_DIR" ] || return 0
-	"${PG_RUN[@]}" "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
+	"${PG_RUN[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
 	cp "$PG_DIR/postgres.log" "$OUT/logs/postgres.log" 2>/dev/null || true
 	rm -rf "$PG_DIR"
 	PG_DIR=
