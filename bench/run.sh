@@ -108,7 +108,11 @@ fi
 PG_BIN=
 start_own_postgres() {
 	local mem_mib
-	PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+	PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+	if [ -z "$PG_BIN" ]; then
+		echo "no PostgreSQL server binaries in /usr/lib/postgresql/*/bin: install Debian's postgresql, or set BENCH_PG_ADMIN_URL to a server" >&2
+		return 1
+	fi
 	mem_mib=$(($(awk '/^MemTotal:/ {print $2}' /proc/meminfo) / 1024))
 	PG_DIR=$(mktemp -d /tmp/reportgate-bench-pg.XXXXXX)
 	[ ${#PG_RUN[@]} = 0 ] || chown postgres "$PG_DIR"
