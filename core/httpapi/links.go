@@ -58,7 +58,6 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	if p == nil {
 		return
 	}
-	fail := func(f *failure) { writeDirectionFailure(w, m, f) }
 	obj, f := s.openContent(r.Context(), p, !cached)
 	if f != nil && f.status == http.StatusGone && cached && !p.PurgedAt.Valid {
 		// The bytes of a package the cache remembers are gone: it has been
@@ -69,24 +68,14 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 		}
 		obj, f = s.openContent(r.Context(), p, true)
 	}
-	if f != nil {
-		fail(f)
-		return
-	}
-	defer obj.Close()
-	s.serveObject(w, r, p, obj)
+	s.serveOpened(w, r, p, obj, f, func(f *failure) { writeDirectionFailure(w, m, f) })
 }
 
 // serveContent streams a package's bytes with its name and digest, and
 // honours Range and conditional requests.
 func (s *Server) serveContent(w http.ResponseWriter, r *http.Request, p *store.Package, fail func(*failure)) {
 	obj, f := s.openContent(r.Context(), p, true)
-	if f != nil {
-		fail(f)
-		return
-	}
-	defer obj.Close()
-	s.serveObject(w, r, p, obj)
+	s.serveOpened(w, r, p, obj, f, fail)
 }
 
 // openContent opens a package's bytes, or tells why they cannot be had.
@@ -114,8 +103,14 @@ func (s *Server) openContent(ctx context.Context, p *store.Package, warnMissing 
 	return obj, nil
 }
 
-// serveObject streams opened bytes with the package's name and digest.
-func (s *Server) serveObject(w http.ResponseWriter, r *http.Request, p *store.Package, obj blob.Object) {
+// serveOpened answers with what openContent gave: the failure, or the
+// bytes with the package's name and digest, closing them after.
+func (s *Server) serveOpened(w http.ResponseWriter, r *http.Request, p *store.Package, obj blob.Object, f *failure, fail func(*failure)) {
+	if f != nil {
+		fail(f)
+		return
+	}
+	defer obj.Close()
 	h := w.Header()
 	h.Set("Content-Type", contentType(p.Filename))
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Filename}))
