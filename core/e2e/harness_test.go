@@ -279,6 +279,13 @@ func (h *Host) Restart(t *testing.T) {
 // Logs is what the host has logged so far.
 func (h *Host) Logs() string { return h.logs.String() }
 
+// BlobPath is where the host's storage keeps a package's bytes:
+// storage.dir is packages/, and the blob store shards its packages/ by
+// the id's last two characters.
+func (h *Host) BlobPath(id string) string {
+	return filepath.Join(h.Dir, "packages", "packages", id[len(id)-2:], id)
+}
+
 // PID is the host process's id.
 func (h *Host) PID() int { return h.cmd.Process.Pid }
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -574,9 +573,7 @@ func TestLinkBytesLostOutsideThePurge(t *testing.T) {
 		body := lkBytes(7, 500)
 		d := lkDeliverPFR(t, h, uuid.NewString(), "099-099-999999", "r.zip", body)
 		lkWantBytes(t, h, d.Link, body)
-		// storage.dir is packages/, and the store keeps bytes in its packages/.
-		file := filepath.Join(h.Dir, "packages", "packages", d.ID[len(d.ID)-2:], d.ID)
-		if err := os.Remove(file); err != nil {
+		if err := os.Remove(h.BlobPath(d.ID)); err != nil {
 			t.Fatalf("remove the package's bytes: %v", err)
 		}
 		resp := h.Get(t, lkURL(d.Link))

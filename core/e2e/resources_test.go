@@ -483,29 +483,26 @@ func TestRestartResolvesOnlyUnsettledUploads(t *testing.T) {
 		if up.ID == "" {
 			t.Fatal("the upload was refused")
 		}
-		shard := func(id string) string {
-			return filepath.Join(h.Dir, "packages", "packages", id[len(id)-2:])
-		}
 		note := func(id string) string { return filepath.Join(h.Dir, "packages", "tmp", id+".pending") }
 		// The recorded upload's note, as if the process died before Settle.
-		if err := os.Link(filepath.Join(shard(up.ID), up.ID), note(up.ID)); err != nil {
+		if err := os.Link(h.BlobPath(up.ID), note(up.ID)); err != nil {
 			t.Fatal(err)
 		}
 		// An upload whose row never committed: bytes and note, no row.
 		orphan := uuid.NewString()
-		if err := os.MkdirAll(shard(orphan), 0o750); err != nil {
+		if err := os.MkdirAll(filepath.Dir(h.BlobPath(orphan)), 0o750); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(shard(orphan), orphan), []byte("orphan"), 0o600); err != nil {
+		if err := os.WriteFile(h.BlobPath(orphan), []byte("orphan"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Link(filepath.Join(shard(orphan), orphan), note(orphan)); err != nil {
+		if err := os.Link(h.BlobPath(orphan), note(orphan)); err != nil {
 			t.Fatal(err)
 		}
 		// A blob no row and no note names.
 		stranger := uuid.NewString()
-		os.MkdirAll(shard(stranger), 0o750)
-		if err := os.WriteFile(filepath.Join(shard(stranger), stranger), []byte("not ours to judge"), 0o600); err != nil {
+		os.MkdirAll(filepath.Dir(h.BlobPath(stranger)), 0o750)
+		if err := os.WriteFile(h.BlobPath(stranger), []byte("not ours to judge"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 
@@ -514,10 +511,10 @@ func TestRestartResolvesOnlyUnsettledUploads(t *testing.T) {
 		if entries, _ := os.ReadDir(filepath.Join(h.Dir, "packages", "tmp")); len(entries) != 0 {
 			t.Fatalf("notes survived the restart: %v", entries)
 		}
-		if _, err := os.Stat(filepath.Join(shard(orphan), orphan)); !os.IsNotExist(err) {
+		if _, err := os.Stat(h.BlobPath(orphan)); !os.IsNotExist(err) {
 			t.Fatalf("the unrecorded upload's bytes survived: %v", err)
 		}
-		if _, err := os.Stat(filepath.Join(shard(stranger), stranger)); err != nil {
+		if _, err := os.Stat(h.BlobPath(stranger)); err != nil {
 			t.Fatalf("a blob the journal does not name was touched: %v", err)
 		}
 		resp := h.Operator(t, http.MethodGet, "/operator/v1/packages/"+up.ID+"/content", nil)
