@@ -121,6 +121,7 @@ func (a *App) Serve(ctx context.Context) error {
 		Handler:           a.server,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		ConnContext:       httpapi.ConnContext,
 	}
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()

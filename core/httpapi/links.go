@@ -116,6 +116,7 @@ func (s *Server) serveOpened(w http.ResponseWriter, r *http.Request, p *store.Pa
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Filename}))
 	h.Set("ETag", `"`+p.SHA256+`"`)
 	h.Set("Cache-Control", "private, no-cache")
+	defer holdSegments(r)()
 	http.ServeContent(w, r, "", p.DateIn.Time, obj)
 }
 
