@@ -91,7 +91,7 @@ func run() error {
 	rounds := flag.Int("rounds", 3, "rounds a level; the servers take turns within each")
 	check := flag.Int("check", 0, "compare the answers of every server to the first N targets, and exit")
 	sqlURL := flag.String("sql", "", "with -check on PostgreSQL: also compare the list SQL each server ran, read from pg_stat_activity by application_name = the server's name")
-	flag.Var(&servers, "server", "NAME=URL[,pid=PID]; repeat for each server, in turn")
+	flag.Var(&servers, "server", "NAME=URL[,pid=PID]; repeat for each server, in turn. Only the server named reportgate is sent download_cold's many links; the others, its limits, are sent the one download link")
 	flag.Parse()
 	if *targetsPath == "" || *scenario == "" || len(servers) == 0 {
 		return errors.New("-targets, -scenario and -server are required")
