@@ -14,8 +14,9 @@ import (
 // small segment of their own and the client wakes once more for every
 // download. nginx corks the same way (tcp_nopush). On the benchmark's
 // download of one link at c=32 the cork gained 6 to 13 % of throughput,
-// old and new hosts taking turns. Release pushes out whatever is left. A connection that is not TCP, or that
-// refuses the option, is served as it is.
+// old and new hosts taking turns. Release pushes out whatever is left.
+// A connection that is not TCP, or that refuses the option, is served as
+// it is.
 func holdSegments(r *http.Request) (release func()) {
 	raw := socketOf(r)
 	if raw == nil || setCork(raw, 1) != nil {
