@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/reportgate/reportgate/bench/internal/benchdata"
+	"github.com/reportgate/reportgate/core/blob"
 	"github.com/reportgate/reportgate/core/store"
 )
 
@@ -114,11 +115,21 @@ func run(args []string) error {
 		}
 		t.Download = "/" + escapePath(g.download.linkPath)
 		t.DownloadFile = file
+		records, err := blob.NewLocal(*storage)
+		if err != nil {
+			return err
+		}
+		if err := recordLink(records, g.download); err != nil {
+			return err
+		}
 		// Hard links: each cold package has its own file in the store, and
 		// all share the one page cache entry the hot package and nginx read.
 		for _, rw := range g.cold {
 			if err := linkBlob(*storage, rw.idString(), file); err != nil {
 				return fmt.Errorf("store a package for the cold download: %w", err)
+			}
+			if err := recordLink(records, rw); err != nil {
+				return err
 			}
 			t.DownloadCold = append(t.DownloadCold, "/"+escapePath(rw.linkPath))
 		}
@@ -128,5 +139,20 @@ func run(args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "seed: %d packages, %d subscribers, %d mailings, %d to delete into %s in %s\n",
 		*packages, *subscribers, *mailings, *deletes, dialect, elapsed.Round(time.Millisecond))
+	return nil
+}
+
+// recordLink writes the link record the host writes when it stores a
+// package, so that the packages downloaded here are as the host's own.
+func recordLink(records *blob.Local, rw *row) error {
+	record, err := store.LinkRecord(rw.linkPath, &store.Package{ID: rw.idString(), Direction: rw.direction,
+		Kind: store.Kind(rw.kind), Filename: rw.filename, Size: rw.size, SHA256: rw.sha256,
+		DateIn: store.Time{Time: rw.dateIn}})
+	if err != nil {
+		return err
+	}
+	if err := records.PutLinkRecord(rw.linkPath, record); err != nil {
+		return fmt.Errorf("record the link of a package to download: %w", err)
+	}
 	return nil
 }

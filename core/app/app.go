@@ -81,7 +81,7 @@ func Open(ctx context.Context, cfg *config.Config, load Loader, logOut io.Writer
 		a.Close()
 		return nil, err
 	}
-	links, err := store.NewLinkCache(st, cfg.Links.CacheEntries)
+	links, err := store.NewLinkCache(st, cfg.Links.CacheEntries, a.blobs)
 	if err != nil {
 		a.Close()
 		return nil, err

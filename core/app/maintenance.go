@@ -48,6 +48,12 @@ func (a *App) Purge(ctx context.Context, now time.Time) (int, error) {
 			if err := a.store.MarkPurged(ctx, p.ID, now); err != nil {
 				return total, err
 			}
+			// Last: a record left by a crash before this line leads a
+			// download to the missing bytes, and from them to the
+			// database, which tells that the package is purged.
+			if err := a.blobs.RemoveLinkRecord(string(p.LinkPath)); err != nil {
+				return total, err
+			}
 			total++
 		}
 		if len(batch) < purgeBatch {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -284,6 +286,20 @@ func (h *Host) Logs() string { return h.logs.String() }
 // the id's last two characters.
 func (h *Host) BlobPath(id string) string {
 	return filepath.Join(h.Dir, "packages", "packages", id[len(id)-2:], id)
+}
+
+// LinkRecordPath is where the host's storage keeps the record of a
+// package's link: links/, sharded by the first two hex digits of the
+// SHA-256 of the link path, which the database holds.
+func (h *Host) LinkRecordPath(t *testing.T, id string) string {
+	t.Helper()
+	p, err := h.Store(t).ByID(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(p.LinkPath))
+	name := hex.EncodeToString(sum[:])
+	return filepath.Join(h.Dir, "packages", "links", name[:2], name[2:])
 }
 
 // PID is the host process's id.

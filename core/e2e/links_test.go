@@ -3,8 +3,10 @@ package e2e
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"mime"
 	"net/http"
@@ -552,15 +554,64 @@ func TestLinkPurge(t *testing.T) {
 				t.Errorf("the bytes of purged %s are still stored", p.d.ID)
 			}
 		}
+		for _, p := range deleted {
+			if _, err := os.Stat(h.LinkRecordPath(t, p.d.ID)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the link record of purged %s is still stored: %v", p.d.ID, err)
+			}
+		}
 		for _, p := range kept {
 			if !slices.Contains(files, p.d.ID) {
 				t.Errorf("the bytes of %s, which was not purged, are gone", p.d.Link)
+			}
+			if _, err := os.Stat(h.LinkRecordPath(t, p.d.ID)); err != nil {
+				t.Errorf("the link record of %s, which was not purged: %v", p.d.Link, err)
 			}
 			lkWantBytes(t, h, p.d.Link, p.body)
 		}
 		if links := lkListLinks(t, h, "/fns/packages?type=1c&guid="+sub); !reflect.DeepEqual(links, []string{kept[0].d.Link}) {
 			t.Errorf("after the purge the FNS list is %v, want only %s", links, kept[0].d.Link)
 		}
+	})
+}
+
+// TestLinkRecordsServeDownloads: each package delivered or published
+// has its link's record in the storage from the moment it is answered; a
+// restarted host, which remembers no link, downloads through it; and a
+// package whose record is missing, as one stored before records existed,
+// is downloaded from the database and gets its record then.
+func TestLinkRecordsServeDownloads(t *testing.T) {
+	forEachBackend(t, hostConfig{}, func(t *testing.T, h *Host) {
+		inbound := lkBytes(11, 900)
+		mailing := lkBytes(12, 800)
+		stored := map[string]struct {
+			d    Delivered
+			body []byte
+		}{
+			"inbound": {lkDeliverFNS(t, h, fnsSubscriber(), "gpr", "r.zip", inbound), inbound},
+			"mailing": {lkPublish(t, h, "rosstat", "99-99", "", "m.zip", mailing), mailing},
+		}
+		for name, p := range stored {
+			if _, err := os.Stat(h.LinkRecordPath(t, p.d.ID)); err != nil {
+				t.Errorf("the %s package's link record: %v", name, err)
+			}
+		}
+		h.Restart(t)
+		for _, p := range stored {
+			lkWantBytes(t, h, p.d.Link, p.body)
+		}
+
+		old := stored["inbound"]
+		record := h.LinkRecordPath(t, old.d.ID)
+		if err := os.Remove(record); err != nil {
+			t.Fatal(err)
+		}
+		h.Restart(t)
+		lkWantBytes(t, h, old.d.Link, old.body)
+		if _, err := os.Stat(record); err != nil {
+			t.Errorf("a download from the database left no link record: %v", err)
+		}
+		h.Restart(t)
+		lkWantBytes(t, h, old.d.Link, old.body)
 	})
 }
 

@@ -62,7 +62,10 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 	if f != nil && f.status == http.StatusGone && cached && !p.PurgedAt.Valid {
 		// The bytes of a package the cache remembers are gone: it has been
 		// purged since, by this host or another. The database tells.
-		s.opts.Links.Forget(path)
+		if err := s.opts.Links.Forget(path); err != nil {
+			// The record left behind sends the next download here again.
+			s.opts.Logger.Warn("forget a purged package's link", "error", err)
+		}
 		if p, m, _ = s.findLink(w, r, path); p == nil {
 			return
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reportgate/reportgate/core/blob"
 )
 
 // BenchmarkByLink is the database's share of a download: the link lookup.
@@ -31,7 +33,7 @@ func BenchmarkLinkCache(b *testing.B) {
 		for _, entries := range []int{0, 10000} {
 			b.Run(fmt.Sprintf("%s/entries=%d", s.dialect, entries), func(b *testing.B) {
 				ctx := context.Background()
-				links, err := NewLinkCache(s, entries)
+				links, err := NewLinkCache(s, entries, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -46,6 +48,35 @@ func BenchmarkLinkCache(b *testing.B) {
 	}
 }
 
+// BenchmarkLinkRecord is the lookup of a link not in memory, as a
+// package's first download makes it: from its link record, against the
+// database's BenchmarkByLink.
+func BenchmarkLinkRecord(b *testing.B) {
+	for _, s := range seededStores(b) {
+		b.Run(string(s.dialect), func(b *testing.B) {
+			ctx := context.Background()
+			records, err := blob.NewLocal(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			links, err := NewLinkCache(s, 0, records)
+			if err != nil {
+				b.Fatal(err)
+			}
+			// The first lookup reads the database and writes the record.
+			if _, cached, err := links.ByLink(ctx, "l/77"); err != nil || cached {
+				b.Fatalf("first lookup: cached %v, %v", cached, err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, cached, err := links.ByLink(ctx, "l/77"); err != nil || !cached {
+					b.Fatalf("cached %v, %v", cached, err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkLinkCacheMemory reports what a full link cache holds in the
 // heap per link, with links and names as long as FNS's, and only the
 // columns ByLink reads.
@@ -55,7 +86,7 @@ func BenchmarkLinkCacheMemory(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		links, err := NewLinkCache(nil, entries)
+		links, err := NewLinkCache(nil, entries, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/reportgate/reportgate/core/blob"
 	"github.com/reportgate/reportgate/core/store"
 )
 
@@ -27,7 +28,7 @@ func TestLinkCache(t *testing.T) {
 			}
 			return p
 		}
-		links, err := store.NewLinkCache(st, 100)
+		links, err := store.NewLinkCache(st, 100, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +51,9 @@ func TestLinkCache(t *testing.T) {
 		if got := resolve(links, path, true); got.PurgedAt.Valid {
 			t.Errorf("a cached package changed: %+v", got.PurgedAt)
 		}
-		links.Forget(path)
+		if err := links.Forget(path); err != nil {
+			t.Fatal(err)
+		}
 		if got := resolve(links, path, false); !got.PurgedAt.Valid {
 			t.Errorf("after Forget the purge is not seen: %+v", got.PurgedAt)
 		}
@@ -64,14 +67,114 @@ func TestLinkCache(t *testing.T) {
 			t.Errorf("a link stored after a miss resolves to %s, want %s", got.ID, later.ID)
 		}
 
-		off, err := store.NewLinkCache(st, 0)
+		off, err := store.NewLinkCache(st, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resolve(off, path, false)
 		resolve(off, path, false)
-		if _, err := store.NewLinkCache(st, -1); err == nil {
+		if _, err := store.NewLinkCache(st, -1, nil); err == nil {
 			t.Error("NewLinkCache with -1 entries: no error")
+		}
+	})
+}
+
+// TestLinkRecords: a package recorded when stored resolves from its
+// record, without the database; one stored before records resolves from
+// the database once and from the record it leaves after; a record that
+// cannot be a record of the link is no answer; Forget removes the record,
+// so a purge shows; and a purged package gets no record.
+func TestLinkRecords(t *testing.T) {
+	forEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		records, err := blob.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// No memory cache: every answer below comes from a record or from
+		// the database.
+		links, err := store.NewLinkCache(st, 0, records)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resolve := func(path string, wantCached bool) *store.Package {
+			t.Helper()
+			p, cached, err := links.ByLink(ctx, path)
+			if err != nil {
+				t.Fatalf("ByLink %s: %v", path, err)
+			}
+			if cached != wantCached {
+				t.Errorf("ByLink %s: cached %v, want %v", path, cached, wantCached)
+			}
+			return p
+		}
+		fromDB := func(path string) *store.Package {
+			t.Helper()
+			p, err := st.ByLink(ctx, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+
+		recorded := pkg("fns", store.KindInbound, typ("1c"))
+		insert(t, st, recorded)
+		path := string(recorded.LinkPath)
+		if err := links.Record(recorded); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := resolve(path, true), fromDB(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("a record answered otherwise than the database:\n got %+v\nwant %+v", got, want)
+		}
+		// The record is what answered: the database's purge is unseen until
+		// the caller, finding the bytes gone, forgets the link.
+		if err := st.MarkPurged(ctx, recorded.ID, t0); err != nil {
+			t.Fatal(err)
+		}
+		if got := resolve(path, true); got.PurgedAt.Valid {
+			t.Errorf("a record changed: %+v", got.PurgedAt)
+		}
+		if err := links.Forget(path); err != nil {
+			t.Fatal(err)
+		}
+		if got := resolve(path, false); !got.PurgedAt.Valid {
+			t.Errorf("after Forget the purge is not seen: %+v", got.PurgedAt)
+		}
+		if _, err := records.LinkRecord(path); !errors.Is(err, blob.ErrNotFound) {
+			t.Errorf("a purged package's link was recorded: %v", err)
+		}
+		resolve(path, false)
+
+		older := pkg("pfr", store.KindMailing, typ("1c"))
+		insert(t, st, older)
+		path = string(older.LinkPath)
+		if got, want := resolve(path, false), fromDB(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("ByLink answered otherwise than the database:\n got %+v\nwant %+v", got, want)
+		}
+		if got, want := resolve(path, true), fromDB(path); !reflect.DeepEqual(got, want) {
+			t.Errorf("the record written at the first lookup answered otherwise:\n got %+v\nwant %+v", got, want)
+		}
+
+		other := pkg("rosstat", store.KindInbound, typ("1c"))
+		insert(t, st, other)
+		otherRecord, err := store.LinkRecord(string(other.LinkPath), other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, b := range map[string][]byte{
+			"garbage":         []byte("{not json"),
+			"empty":           nil,
+			"another link's":  otherRecord,
+			"another version": []byte(`{"v":2,"link_path":"` + path + `","id":"` + other.ID + `"}`),
+		} {
+			if err := records.PutLinkRecord(path, b); err != nil {
+				t.Fatal(err)
+			}
+			if got := resolve(path, false); got.ID != older.ID {
+				t.Errorf("with a record that is %s, the link resolves to %s, want %s", name, got.ID, older.ID)
+			}
+			// The database's answer replaced it.
+			resolve(path, true)
 		}
 	})
 }
