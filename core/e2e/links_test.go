@@ -504,7 +504,10 @@ func TestLinkPurge(t *testing.T) {
 			mk(5, func(b []byte) Delivered { return lkPublish(t, h, "fns", "9965", "", "m.zip", b) }, nil),
 			mk(6, func(b []byte) Delivered { return lkPublish(t, h, "rosstat", "99-99", "", "m.zip", b) }, nil),
 		}
-		for _, p := range append(slices.Clone(deleted), kept[1:]...) {
+		// Deleted and never downloaded again, so that only the purge can
+		// remove its link record.
+		unread := mk(7, func(b []byte) Delivered { return lkDeliverFNS(t, h, sub, "gpr", "r.zip", b) }, nil)
+		for _, p := range append(slices.Clone(deleted), append(kept[1:], unread)...) {
 			if resp := h.Delete(t, lkURL(p.d.Link)); resp.Status != http.StatusNoContent {
 				t.Fatalf("DELETE %s: status %d: %s", p.d.Link, resp.Status, resp.Body)
 			}
@@ -553,6 +556,14 @@ func TestLinkPurge(t *testing.T) {
 			if slices.Contains(files, p.d.ID) {
 				t.Errorf("the bytes of purged %s are still stored", p.d.ID)
 			}
+		}
+		unreadRecord := h.LinkRecordPath(t, unread.d.ID)
+		removed := fnsEventually(t, 20*time.Second, func() bool {
+			_, err := os.Stat(unreadRecord)
+			return errors.Is(err, fs.ErrNotExist)
+		})
+		if !removed {
+			t.Errorf("the link record of %s is still stored after its purge", unread.d.Link)
 		}
 		for _, p := range deleted {
 			if _, err := os.Stat(h.LinkRecordPath(t, p.d.ID)); !errors.Is(err, fs.ErrNotExist) {
@@ -607,8 +618,10 @@ func TestLinkRecordsServeDownloads(t *testing.T) {
 		}
 		h.Restart(t)
 		lkWantBytes(t, h, old.d.Link, old.body)
-		if _, err := os.Stat(record); err != nil {
-			t.Errorf("a download from the database left no link record: %v", err)
+		// The record is written once the client has its bytes.
+		written := fnsEventually(t, 5*time.Second, func() bool { _, err := os.Stat(record); return err == nil })
+		if !written {
+			t.Errorf("a download from the database left no link record at %s", record)
 		}
 		h.Restart(t)
 		lkWantBytes(t, h, old.d.Link, old.body)

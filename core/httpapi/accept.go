@@ -87,7 +87,7 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 		// next start.
 		s.opts.Logger.Warn("settle a stored package", "id", p.ID, "error", err)
 	}
-	if err := s.opts.Links.Record(p); err != nil {
+	if err := s.opts.Links.Record(string(p.LinkPath), p); err != nil {
 		// Its downloads ask the database until the first writes the record.
 		s.opts.Logger.Warn("record a stored package's link", "id", p.ID, "error", err)
 	}

@@ -66,12 +66,19 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request) {
 			// The record left behind sends the next download here again.
 			s.opts.Logger.Warn("forget a purged package's link", "error", err)
 		}
-		if p, m, _ = s.findLink(w, r, path); p == nil {
+		if p, m, cached = s.findLink(w, r, path); p == nil {
 			return
 		}
 		obj, f = s.openContent(r.Context(), p, true)
 	}
 	s.serveOpened(w, r, p, obj, f, func(f *failure) { writeDirectionFailure(w, m, f) })
+	if !cached && f == nil {
+		// Written once the client has its bytes: the next download of
+		// the link, on any host, needs no database.
+		if err := s.opts.Links.Record(path, p); err != nil {
+			s.opts.Logger.Warn("record a package's link", "id", p.ID, "error", err)
+		}
+	}
 }
 
 // serveContent streams a package's bytes with its name and digest, and

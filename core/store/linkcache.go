@@ -150,14 +150,6 @@ func (c *LinkCache) ByLink(ctx context.Context, path string) (p *Package, cached
 		return nil, false, err
 	}
 	c.remember(path, targetOf(p))
-	if c.records != nil && !p.PurgedAt.Valid {
-		// A package stored before links had records gets its record at
-		// its first download. Failing to write it costs the next download
-		// a round trip, and this one nothing.
-		if b, err := LinkRecord(path, p); err == nil {
-			_ = c.records.PutLinkRecord(path, b)
-		}
-	}
 	return p, false, nil
 }
 
@@ -167,17 +159,20 @@ func (c *LinkCache) remember(path string, t linkTarget) {
 	}
 }
 
-// Record writes the link record of a package just stored, so that its
-// first download needs no database. A package without a link has none.
-func (c *LinkCache) Record(p *Package) error {
-	if c.records == nil || p.LinkPath == "" {
+// Record writes the record of the link at path to a package, with the
+// columns ByLink reads: for a package just stored, so that its first
+// download needs no database, and for one ByLink found in the database
+// without a record, as one stored before records. A purged package, or
+// no link, gets none.
+func (c *LinkCache) Record(path string, p *Package) error {
+	if c.records == nil || path == "" || p.PurgedAt.Valid {
 		return nil
 	}
-	b, err := LinkRecord(string(p.LinkPath), p)
+	b, err := LinkRecord(path, p)
 	if err != nil {
 		return err
 	}
-	return c.records.PutLinkRecord(string(p.LinkPath), b)
+	return c.records.PutLinkRecord(path, b)
 }
 
 // Forget drops what the cache and the records hold for a link path.
