@@ -1,6 +1,7 @@
 package blob
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -38,13 +39,14 @@ func (l *Local) LinkRecord(linkPath string) ([]byte, error) {
 	defer f.Close()
 	// One read into a buffer larger than any record: os.ReadFile would
 	// add a stat and a read to see the end.
-	buf := make([]byte, maxLinkRecord)
-	n, err := io.ReadFull(f, buf)
+	buf := l.recordBuffers.Get().(*[maxLinkRecord]byte)
+	defer l.recordBuffers.Put(buf)
+	n, err := io.ReadFull(f, buf[:])
 	switch {
 	case err == nil:
 		return nil, fmt.Errorf("link record of more than %d bytes", maxLinkRecord)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return buf[:n], nil
+		return bytes.Clone(buf[:n]), nil
 	default:
 		return nil, fmt.Errorf("read link record: %w", err)
 	}

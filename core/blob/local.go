@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Store keeps package bytes by package id.
@@ -64,11 +65,15 @@ var ErrNotFound = errors.New("blob not found")
 // been committed, so recovery checks those and touches nothing else.
 type Local struct {
 	dir string
+	// recordBuffers lends LinkRecord a buffer larger than any record:
+	// allocated fresh, it would be 4 KiB of garbage a download.
+	recordBuffers sync.Pool
 }
 
 // NewLocal prepares the directory.
 func NewLocal(dir string) (*Local, error) {
 	l := &Local{dir: dir}
+	l.recordBuffers.New = func() any { return new([maxLinkRecord]byte) }
 	for _, d := range []string{l.tmpDir(), l.packagesDir()} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("prepare storage: %w", err)
