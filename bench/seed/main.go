@@ -145,7 +145,7 @@ func run(args []string) error {
 // recordLink writes the link record the host writes when it stores a
 // package, so that the packages downloaded here are as the host's own.
 func recordLink(records *blob.Local, rw *row) error {
-	record, err := store.LinkRecord(rw.linkPath, &store.Package{ID: rw.idString(), Direction: rw.direction,
+	record, err := store.EncodeLinkRecord(rw.linkPath, &store.Package{ID: rw.idString(), Direction: rw.direction,
 		Kind: store.Kind(rw.kind), Filename: rw.filename, Size: rw.size, SHA256: rw.sha256,
 		DateIn: store.Time{Time: rw.dateIn}})
 	if err != nil {

@@ -83,9 +83,9 @@ type linkRecord struct {
 	DateIn    time.Time `json:"date_in"`
 }
 
-// LinkRecord encodes what a download needs of a stored, unpurged package
+// EncodeLinkRecord encodes what a download needs of a stored, unpurged package
 // at its link path, for LinkRecords.PutLinkRecord.
-func LinkRecord(linkPath string, p *Package) ([]byte, error) {
+func EncodeLinkRecord(linkPath string, p *Package) ([]byte, error) {
 	b, err := json.Marshal(linkRecord{Version: linkRecordVersion, LinkPath: linkPath, ID: p.ID,
 		Direction: p.Direction, Kind: p.Kind, Filename: p.Filename, Size: p.Size, SHA256: p.SHA256,
 		DateIn: p.DateIn.Time})
@@ -168,7 +168,7 @@ func (c *LinkCache) Record(path string, p *Package) error {
 	if c.records == nil || path == "" || p.PurgedAt.Valid {
 		return nil
 	}
-	b, err := LinkRecord(path, p)
+	b, err := EncodeLinkRecord(path, p)
 	if err != nil {
 		return err
 	}

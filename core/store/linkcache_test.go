@@ -165,7 +165,7 @@ func TestLinkRecords(t *testing.T) {
 
 		other := pkg("rosstat", store.KindInbound, typ("1c"))
 		insert(t, st, other)
-		otherRecord, err := store.LinkRecord(string(other.LinkPath), other)
+		otherRecord, err := store.EncodeLinkRecord(string(other.LinkPath), other)
 		if err != nil {
 			t.Fatal(err)
 		}
