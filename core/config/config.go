@@ -88,8 +88,8 @@ type Retention struct {
 
 // Links tunes the download links' resolver.
 type Links struct {
-	// CacheEntries is how many resolved links are kept in memory; 0 looks
-	// every download's link up in the database.
+	// CacheEntries is how many resolved links are kept in memory; with 0
+	// every download reads its link record, or the database.
 	CacheEntries int `koanf:"cache_entries"`
 }
 
