@@ -58,7 +58,8 @@ var ErrNotFound = errors.New("blob not found")
 // id>/<id> once committed (the last digits, because the first digits of a
 // time-ordered UUID hardly change), dir/tmp/<random>.part while written,
 // and a hard link dir/tmp/<id>.pending from Commit until Settle. Names
-// come from package ids only, never from a client.
+// come from package ids only, never from a client. Link records live
+// beside them in dir/links (linkrecords.go).
 //
 // The .pending link is a journal of one entry per upload in flight: after
 // a crash, Unsettled names exactly the blobs whose row may never have

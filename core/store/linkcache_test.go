@@ -10,6 +10,20 @@ import (
 	"github.com/reportgate/reportgate/core/store"
 )
 
+// resolveLink resolves a link through c and checks where the answer came
+// from: memory or a record (cached), or the database.
+func resolveLink(t *testing.T, c *store.LinkCache, path string, wantCached bool) *store.Package {
+	t.Helper()
+	p, cached, err := c.ByLink(context.Background(), path)
+	if err != nil {
+		t.Fatalf("ByLink %s: %v", path, err)
+	}
+	if cached != wantCached {
+		t.Errorf("ByLink %s: cached %v, want %v", path, cached, wantCached)
+	}
+	return p
+}
+
 // TestLinkCache: a link resolved once is answered from memory after; an
 // unknown link is not remembered, so a package stored at it later is
 // found; a purge shows once the link is forgotten; and with no entries
@@ -19,14 +33,7 @@ func TestLinkCache(t *testing.T) {
 		ctx := context.Background()
 		resolve := func(c *store.LinkCache, path string, wantCached bool) *store.Package {
 			t.Helper()
-			p, cached, err := c.ByLink(ctx, path)
-			if err != nil {
-				t.Fatalf("ByLink %s: %v", path, err)
-			}
-			if cached != wantCached {
-				t.Errorf("ByLink %s: cached %v, want %v", path, cached, wantCached)
-			}
-			return p
+			return resolveLink(t, c, path, wantCached)
 		}
 		links, err := store.NewLinkCache(st, 100, nil)
 		if err != nil {
@@ -99,14 +106,7 @@ func TestLinkRecords(t *testing.T) {
 		}
 		resolve := func(path string, wantCached bool) *store.Package {
 			t.Helper()
-			p, cached, err := links.ByLink(ctx, path)
-			if err != nil {
-				t.Fatalf("ByLink %s: %v", path, err)
-			}
-			if cached != wantCached {
-				t.Errorf("ByLink %s: cached %v, want %v", path, cached, wantCached)
-			}
-			return p
+			return resolveLink(t, links, path, wantCached)
 		}
 		fromDB := func(path string) *store.Package {
 			t.Helper()
