@@ -60,20 +60,20 @@ var shapes = map[string]shape{
 		b = append(str(b, c[2]), `, "link": `...)
 		return append(str(b, c[3]), '}')
 	}},
-	"pfr/packages": {"uid, guid, attrs, filename, date_in, link", 4, func(b []byte, c []sql.RawBytes, date any) []byte {
+	"pfr/packages": {"uid, guid, attrs ->> 'regnum', filename, date_in, link", 4, func(b []byte, c []sql.RawBytes, date any) []byte {
 		b = append(b, `{"uid": `...)
 		b = append(str(b, c[0]), `, "guid": `...)
 		b = append(str(b, c[1]), `, "regnum": `...)
-		b = append(str(b, []byte(attr(c[2]).Regnum)), `, "filename": `...)
+		b = append(str(b, c[2]), `, "filename": `...)
 		b = append(str(b, c[3]), `, "processed_at": "`...)
 		b = append(at(date).In(tz).AppendFormat(b, "2006-01-02 15:04:05.000000"), `", "link": `...)
 		return append(str(b, c[5]), '}')
 	}},
-	"rosstat/packages": {"uid, guid, attrs, filename, link", -1, func(b []byte, c []sql.RawBytes, _ any) []byte {
+	"rosstat/packages": {"uid, guid, attrs ->> 'okpo', filename, link", -1, func(b []byte, c []sql.RawBytes, _ any) []byte {
 		b = append(b, `{"uid": `...)
 		b = append(str(b, c[0]), `, "guid": `...)
 		b = append(str(b, c[1]), `, "окпо": `...)
-		b = append(str(b, []byte(attr(c[2]).OKPO)), `, "filename": `...)
+		b = append(str(b, c[2]), `, "filename": `...)
 		b = append(str(b, c[3]), `, "link": `...)
 		return append(str(b, c[4]), '}')
 	}},
@@ -87,17 +87,6 @@ var shapes = map[string]shape{
 	"rosstat/massreport": {"link", -1, func(b []byte, c []sql.RawBytes, _ any) []byte {
 		return str(b, c[0])
 	}},
-}
-
-// attrs are the attributes a list shows, decoded from the row's JSON.
-type attrs struct {
-	Regnum string `json:"regnum"`
-	OKPO   string `json:"okpo"`
-}
-
-func attr(raw []byte) (a attrs) {
-	json.Unmarshal(raw, &a)
-	return a
 }
 
 func at(v any) time.Time {

@@ -143,7 +143,7 @@ func seedForPlans(t testing.TB, s *Store, n int) {
 	var seed string
 	if s.dialect == Postgres {
 		seed = fmt.Sprintf(`INSERT INTO packages (id, direction, kind, uid, type, guid, gate, code, filename,
-			link, link_path, size, sha256, date_in, deleted_at, acked_at)
+			link, link_path, size, sha256, date_in, deleted_at, acked_at, attrs)
 		SELECT gen_random_uuid(),
 			(ARRAY['fns','pfr','rosstat'])[1 + i %% 3],
 			(ARRAY['inbound','inbound','inbound','inbound','inbound','inbound','mailing','upload'])[1 + i %% 8],
@@ -153,12 +153,13 @@ func seedForPlans(t testing.TB, s *Store, n int) {
 			'l/' || i, 'l/' || i, 100, md5(i::text),
 			now() - (i || ' minutes')::interval,
 			CASE WHEN i %% 10 = 0 THEN now() END,
-			CASE WHEN i %% 50 <> 0 THEN now() END
+			CASE WHEN i %% 50 <> 0 THEN now() END,
+			jsonb_build_object('regnum', '087-' || i, 'doc_uid', md5(i::text))
 		FROM generate_series(1, %d) AS i`, n)
 	} else {
 		seed = fmt.Sprintf(`WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < %d)
 		INSERT INTO packages (id, direction, kind, uid, type, guid, gate, code, filename,
-			link, link_path, size, sha256, date_in, deleted_at, acked_at)
+			link, link_path, size, sha256, date_in, deleted_at, acked_at, attrs)
 		SELECT printf('%%08x-0000-4000-8000-%%012x', i, i),
 			CASE i %% 3 WHEN 0 THEN 'fns' WHEN 1 THEN 'pfr' ELSE 'rosstat' END,
 			CASE i %% 8 WHEN 6 THEN 'mailing' WHEN 7 THEN 'upload' ELSE 'inbound' END,
@@ -168,7 +169,8 @@ func seedForPlans(t testing.TB, s *Store, n int) {
 			'l/' || i, 'l/' || i, 100, printf('%%064x', i),
 			%d - i * 60000000,
 			CASE WHEN i %% 10 = 0 THEN %d END,
-			CASE WHEN i %% 50 <> 0 THEN %d END
+			CASE WHEN i %% 50 <> 0 THEN %d END,
+			json_object('regnum', '087-' || i, 'doc_uid', printf('%%032x', i))
 		FROM seq`, n, time.Now().UnixMicro(), time.Now().UnixMicro(), time.Now().UnixMicro())
 	}
 	if _, err := s.db.ExecContext(ctx, seed); err != nil {

@@ -162,7 +162,6 @@ func (s *Store) each(ctx context.Context, query string, args []any, shape RowSha
 	var r Row
 	dests := shape.dests(&r)
 	for rows.Next() {
-		r.decoded = false
 		if err := rows.Scan(dests...); err != nil {
 			return fmt.Errorf("read package: %w", err)
 		}

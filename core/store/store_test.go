@@ -244,7 +244,9 @@ func TestEachInbound(t *testing.T) {
 		const a, b = "1AE00000000-0000-0000-0000-00000000000A", "1AE00000000-0000-0000-0000-00000000000B"
 		p1 := pkg("fns", store.KindInbound, typ("1c"), guid(a), gate("g1"), dateIn(t0.Add(time.Hour)))
 		p2 := pkg("fns", store.KindInbound, typ("1c"), guid(b), gate("g2"))
-		p3 := pkg("fns", store.KindInbound, typ("ao4"), guid(a), gate("g1"))
+		p3 := pkg("fns", store.KindInbound, typ("ao4"), guid(a), gate("g1"), func(p *store.Package) {
+			p.Attrs = store.Attrs{"product_guid": "00000000-0000-0000-0000-00000000000A", "regnum": `a"b\c ü`, "empty": "", "it's": "x", "$": "y"}
+		})
 		deleted := pkg("fns", store.KindInbound, typ("1c"), guid(a), gate("g1"))
 		p5 := pkg("fns", store.KindInbound, typ("1c"), guid(a), gate("g1"), dateIn(t0.Add(-time.Hour)))
 		noGate := pkg("fns", store.KindInbound, typ("1c"), guid("1AE00000000-0000-0000-0000-00000000000C"))
@@ -288,8 +290,9 @@ func TestEachInbound(t *testing.T) {
 			t.Errorf("EachInbound returned %v after %d calls, want fn's error after one", err, calls)
 		}
 
-		// fn sees the fields asked for, and only those.
-		fields := []string{"id", "link", "guid", "date_in", "size", "sent_at", "product_guid"}
+		// fn sees the fields asked for, and only those. Attributes come
+		// out of the JSON as their text; an empty or missing one is unset.
+		fields := []string{"id", "link", "guid", "date_in", "size", "sent_at", "product_guid", "regnum", "regnum", "empty", "missing"}
 		err = st.EachInbound(ctx, store.InboundFilter{Direction: "fns", Type: "ao4"}, store.ShapeFor(fields), func(r *store.Row) error {
 			for _, f := range fields {
 				if got, want := r.Value(f), p3.Value(f); got != want {
@@ -299,8 +302,30 @@ func TestEachInbound(t *testing.T) {
 			if b, ok := r.Bytes("link"); !ok || string(b) != string(p3.Link) {
 				t.Errorf("row lends link %q, %v", b, ok)
 			}
+			if b, ok := r.Bytes("regnum"); !ok || string(b) != `a"b\c ü` {
+				t.Errorf("row lends regnum %q, %v", b, ok)
+			}
+			if b, ok := r.Bytes("missing"); !ok || len(b) != 0 {
+				t.Errorf("row lends a missing attribute as %q, %v", b, ok)
+			}
 			if r.Value("filename") != nil || r.Value("type") != nil {
 				t.Errorf("row shows fields not asked for: %v %v", r.Value("filename"), r.Value("type"))
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// A name that is not a plain one is still only a key: quoted, and
+		// never a JSON path, on either database.
+		odd := []string{"it's", "$"}
+		err = st.EachInbound(ctx, store.InboundFilter{Direction: "fns", Type: "ao4"}, store.ShapeFor(odd), func(r *store.Row) error {
+			if got := r.Value("it's"); got != "x" {
+				t.Errorf("row's it's = %#v, want \"x\"", got)
+			}
+			if got := r.Value("$"); got != nil {
+				t.Errorf("row's $ = %#v, want nil: $ is not selected", got)
 			}
 			return nil
 		})
