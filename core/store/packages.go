@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -223,6 +224,28 @@ func (s *Store) ByLink(ctx context.Context, path string) (*Package, error) {
 		return nil, fmt.Errorf("get package by link: %w", mapError(err))
 	}
 	return &p, nil
+}
+
+// GateVersion counts the changes to a gate's inbound packages in a
+// direction: any insert, update or delete of one, by anyone, moves it on,
+// in the same transaction (a trigger; see migration 00003). A gate never
+// changed is at 0. Read before a list, it tells whether the list read
+// after it is still current: a change committed between the two moves
+// the version past the one read, never the other way.
+func (s *Store) GateVersion(ctx context.Context, direction, gate string) (int64, error) {
+	stmt, err := s.stmt(ctx, `SELECT version FROM list_versions WHERE direction = ? AND gate = ?`)
+	if err != nil {
+		return 0, fmt.Errorf("read gate version: %w", err)
+	}
+	var v int64
+	err = stmt.QueryRowContext(ctx, direction, gate).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read gate version: %w", err)
+	}
+	return v, nil
 }
 
 // ByID returns the package with the id.

@@ -1,0 +1,65 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/reportgate/reportgate/core/store"
+)
+
+// TestGateVersion: every write to a gate's inbound packages moves the
+// gate's version, by whichever statement it is made, and nothing else
+// does.
+func TestGateVersion(t *testing.T) {
+	forEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		db := st.DB()
+		version := func(direction, gate string) int64 {
+			t.Helper()
+			v, err := st.GateVersion(ctx, direction, gate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if _, err := db.Exec(db.Rebind(query), args...); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		if v := version("fns", "g1"); v != 0 {
+			t.Fatalf("a gate never written is at %d, want 0", v)
+		}
+		steps := []struct {
+			name    string
+			write   func()
+			g1, g2  int64
+			pfrOfG1 int64
+		}{
+			{"an inbound package of g1", func() { insert(t, st, pkg("fns", store.KindInbound, typ("1c"), gate("g1"))) }, 1, 0, 0},
+			{"another, with a guid", func() {
+				insert(t, st, pkg("fns", store.KindInbound, typ("1c"), guid("1AE00000000-0000-0000-0000-0000000000A1"), gate("g1")))
+			}, 2, 0, 0},
+			{"an upload naming g1", func() { insert(t, st, pkg("fns", store.KindUpload, typ("1c"), gate("g1"))) }, 2, 0, 0},
+			{"a mailing naming g1", func() { insert(t, st, pkg("fns", store.KindMailing, gate("g1"))) }, 2, 0, 0},
+			{"an inbound package of no gate", func() { insert(t, st, pkg("fns", store.KindInbound, typ("1c"))) }, 2, 0, 0},
+			{"another direction's g1", func() { insert(t, st, pkg("pfr", store.KindInbound, typ("1c"), gate("g1"))) }, 2, 0, 1},
+			{"a package of g2", func() { insert(t, st, pkg("fns", store.KindInbound, typ("ao4"), gate("g2"))) }, 2, 1, 1},
+			{"a DELETE of one of g1's", func() {
+				exec(`UPDATE packages SET deleted_at = date_in WHERE id = (SELECT id FROM packages WHERE direction = 'fns' AND kind = 'inbound' AND gate = 'g1' ORDER BY seq LIMIT 1)`)
+			}, 3, 1, 1},
+			{"an upload's acknowledgement", func() { exec(`UPDATE packages SET acked_at = date_in WHERE kind = 'upload'`) }, 3, 1, 1},
+			{"a package moved from g2 to g1", func() { exec(`UPDATE packages SET gate = 'g1' WHERE gate = 'g2'`) }, 4, 2, 1},
+			{"a row of g1 removed", func() {
+				exec(`DELETE FROM packages WHERE id = (SELECT id FROM packages WHERE direction = 'fns' AND kind = 'inbound' AND gate = 'g1' ORDER BY seq LIMIT 1)`)
+			}, 5, 2, 1},
+		}
+		for _, s := range steps {
+			s.write()
+			if g1, g2, pfr := version("fns", "g1"), version("fns", "g2"), version("pfr", "g1"); g1 != s.g1 || g2 != s.g2 || pfr != s.pfrOfG1 {
+				t.Fatalf("after %s: fns g1 %d, g2 %d, pfr g1 %d; want %d, %d, %d", s.name, g1, g2, pfr, s.g1, s.g2, s.pfrOfG1)
+			}
+		}
+	})
+}
