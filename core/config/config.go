@@ -35,6 +35,7 @@ type Config struct {
 	Operator   Operator             `koanf:"operator"`
 	Retention  Retention            `koanf:"retention"`
 	Links      Links                `koanf:"links"`
+	Lists      Lists                `koanf:"lists"`
 	Plugins    Plugins              `koanf:"plugins"`
 	Timezone   string               `koanf:"timezone"`
 	Directions map[string]Direction `koanf:"directions"`
@@ -93,6 +94,13 @@ type Links struct {
 	CacheEntries int `koanf:"cache_entries"`
 }
 
+// Lists tunes the subscribers' lists.
+type Lists struct {
+	// CacheBytes bounds the rendered lists of gates kept in memory, in
+	// all; with 0 every list is read from the database.
+	CacheBytes int `koanf:"cache_bytes"`
+}
+
 // Plugins tunes the plugin processes.
 type Plugins struct {
 	// CallTimeout bounds one call to a plugin.
@@ -125,6 +133,7 @@ func defaults() map[string]any {
 		"retention.deleted":        "720h",
 		"retention.interval":       "1h",
 		"links.cache_entries":      4096,
+		"lists.cache_bytes":        128 << 20,
 		"plugins.call_timeout":     "10s",
 		"plugins.start_timeout":    "15s",
 		"operator.tokens":          []string{},
@@ -135,7 +144,8 @@ func defaults() map[string]any {
 var topKeys = []string{
 	"http.addr", "http.shutdown_timeout", "database.url", "database.max_connections", "storage.dir",
 	"limits.max_package_bytes", "operator.tokens", "timezone",
-	"retention.deleted", "retention.interval", "links.cache_entries", "plugins.call_timeout", "plugins.start_timeout",
+	"retention.deleted", "retention.interval", "links.cache_entries", "lists.cache_bytes", "plugins.call_timeout",
+	"plugins.start_timeout",
 }
 
 var directionKey = regexp.MustCompile(`^directions\.([a-z][a-z0-9_-]{0,31})\.(plugin|prefix|enabled|sha256)$`)
@@ -239,6 +249,9 @@ func (c *Config) validate() error {
 	}
 	if c.Links.CacheEntries < 0 {
 		fail("links.cache_entries", "must be 0 (no cache) or a positive number of links, got %d", c.Links.CacheEntries)
+	}
+	if c.Lists.CacheBytes < 0 {
+		fail("lists.cache_bytes", "must be 0 (no cache) or a positive number of bytes, got %d", c.Lists.CacheBytes)
 	}
 	for i, t := range c.Operator.Tokens {
 		if len(t) < 16 {

@@ -51,6 +51,7 @@ func TestDefaults(t *testing.T) {
 		{"retention.deleted", c.Retention.Deleted, 720 * time.Hour},
 		{"retention.interval", c.Retention.Interval, time.Hour},
 		{"links.cache_entries", c.Links.CacheEntries, 4096},
+		{"lists.cache_bytes", c.Lists.CacheBytes, 128 << 20},
 		{"plugins.call_timeout", c.Plugins.CallTimeout, 10 * time.Second},
 		{"plugins.start_timeout", c.Plugins.StartTimeout, 15 * time.Second},
 		{"operator.tokens", len(c.Operator.Tokens), 0},
@@ -91,6 +92,8 @@ retention:
   interval: 10m
 links:
   cache_entries: 500
+lists:
+  cache_bytes: 0
 plugins:
   call_timeout: 2s
   start_timeout: 5s
@@ -115,6 +118,7 @@ directions:
 		Operator:  config.Operator{Tokens: []string{"0123456789abcdef0123"}},
 		Retention: config.Retention{Deleted: 48 * time.Hour, Interval: 10 * time.Minute},
 		Links:     config.Links{CacheEntries: 500},
+		Lists:     config.Lists{CacheBytes: 0},
 		Plugins:   config.Plugins{CallTimeout: 2 * time.Second, StartTimeout: 5 * time.Second},
 		Timezone:  "Asia/Yekaterinburg",
 		Directions: map[string]config.Direction{
@@ -236,6 +240,7 @@ func TestInvalid(t *testing.T) {
 		{"negative connection cap", "", []string{"REPORTGATE_DATABASE__MAX_CONNECTIONS=-4"}, []string{"database.max_connections"}},
 		{"negative link cache", "links:\n  cache_entries: -1\n", nil, []string{"links.cache_entries"}},
 		{"link cache not a number", "", []string{"REPORTGATE_LINKS__CACHE_ENTRIES=many"}, []string{"links.cache_entries"}},
+		{"negative list cache", "", []string{"REPORTGATE_LISTS__CACHE_BYTES=-1"}, []string{"lists.cache_bytes"}},
 		{"duration that does not parse", "http:\n  shutdown_timeout: soon\n", nil, []string{"http.shutdown_timeout"}},
 		{"direction without a plugin", "directions:\n  fns:\n    prefix: /fns\n", nil, []string{"directions.fns.plugin"}},
 		{"prefix without a slash", fns + "    prefix: fns\n", nil, []string{"directions.fns.prefix"}},

@@ -44,9 +44,11 @@ type Mounted struct {
 type Options struct {
 	Store *store.Store
 	// Links resolves the download links; nil looks every one up in Store.
-	Links    *store.LinkCache
-	Blobs    blob.Store
-	Location *time.Location
+	Links *store.LinkCache
+	// GateLists keeps rendered lists of a gate; nil keeps none.
+	GateLists *GateLists
+	Blobs     blob.Store
+	Location  *time.Location
 	// MaxPackageBytes caps an uploaded file.
 	MaxPackageBytes int64
 	// OperatorTokens are the operator API's bearer tokens; none turns the

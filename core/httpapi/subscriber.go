@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bufio"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/reportgate/reportgate/core/store"
@@ -59,9 +60,31 @@ func (s *Server) list(m *Mounted) http.HandlerFunc {
 			GUID:      bound.Fields[sdk.FieldGUID],
 			Gate:      bound.Fields[sdk.FieldGate],
 		}
-		s.stream(w, r, m, op.Response, func(each func(*store.Row) error) error {
+		query := func(each func(*store.Row) error) error {
 			return s.opts.Store.EachInbound(r.Context(), filter, shape, each)
-		})
+		}
+		if filter.Gate == "" || filter.GUID != "" || s.opts.GateLists == nil {
+			s.stream(w, r, m, op.Response, 0, query)
+			return
+		}
+		// A list of a gate: hundreds of packages, polled again and again by
+		// the gateway, and answered from memory while the gate is unchanged.
+		version, err := s.opts.Store.GateVersion(r.Context(), filter.Direction, filter.Gate)
+		if err != nil {
+			writeDirectionFailure(w, m, s.serverFailure("read the list", err))
+			return
+		}
+		key := gateListKey{dir: m.Dir, typ: filter.Type, gate: filter.Gate}
+		if body, ok := s.opts.GateLists.get(key, version); ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			w.WriteHeader(http.StatusOK)
+			w.Write(body)
+			return
+		}
+		if body := s.stream(w, r, m, op.Response, s.opts.GateLists.maxEntry, query); body != nil {
+			s.opts.GateLists.keep(key, version, body)
+		}
 	}
 }
 
@@ -80,7 +103,7 @@ func (s *Server) massreport(m *Mounted) http.HandlerFunc {
 		filter := store.MailingFilter{
 			Direction: m.Dir.Name(), Code: bound.Fields[sdk.FieldCode], Since: since, Until: until,
 		}
-		s.stream(w, r, m, op.Response, func(each func(*store.Row) error) error {
+		s.stream(w, r, m, op.Response, 0, func(each func(*store.Row) error) error {
 			return s.opts.Store.EachMailing(r.Context(), filter, shape, each)
 		})
 	}
@@ -125,18 +148,34 @@ const streamBuffer = 32 << 10
 // length takes constant memory. Until the first row the status can still
 // change; after it, an error can only cut the response short, which the
 // client sees as a broken body rather than a short, valid-looking list.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp *enforce.Response, query func(func(*store.Row) error) error) {
+//
+// With keepUpTo > 0 it also returns a copy of the whole body, when the
+// body was written in full and came to no more than keepUpTo bytes, and
+// nil otherwise.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp *enforce.Response, keepUpTo int, query func(func(*store.Row) error) error) []byte {
 	var (
 		bw      *bufio.Writer
 		scratch []byte
 		count   int
+		kept    []byte
+		keeping = keepUpTo > 0
 	)
+	keep := func(b []byte) {
+		if keeping {
+			if len(kept)+len(b) > keepUpTo {
+				keeping, kept = false, nil
+				return
+			}
+			kept = append(kept, b...)
+		}
+	}
 	start := func() {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusOK)
 		bw = s.writers.Get().(*bufio.Writer)
 		bw.Reset(w)
 		bw.WriteByte('[')
+		keep([]byte{'['})
 	}
 	defer func() {
 		if bw != nil {
@@ -154,13 +193,14 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp
 		}
 		scratch = resp.AppendItem(scratch, p, s.opts.Location)
 		count++
+		keep(scratch)
 		_, err := bw.Write(scratch)
 		return err
 	})
 	if err != nil {
 		if bw == nil {
 			writeDirectionFailure(w, m, s.serverFailure("read the list", err))
-			return
+			return nil
 		}
 		if r.Context().Err() == nil {
 			s.opts.Logger.Error("list cut short", "direction", m.Dir.Name(), "error", err)
@@ -171,5 +211,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp
 		start()
 	}
 	bw.WriteByte(']')
-	bw.Flush()
+	keep([]byte{']'})
+	if err := bw.Flush(); err != nil || !keeping {
+		return nil
+	}
+	return kept
 }
