@@ -258,10 +258,16 @@ PIDS+=("$NGINX_PID")
 
 # --- the runs -------------------------------------------------------------------
 HOST_PID= BASE_PID=
-start_servers() { # start_servers NAME DATABASE_URL
-	bin/reportgate serve --config "$OUT/$1.yaml" >"$OUT/logs/host-$1.log" 2>&1 &
+start_host() { # start_host NAME [VAR=VALUE...]: the host, its log appended to
+	local name=$1
+	shift
+	env "$@" bin/reportgate serve --config "$OUT/$name.yaml" >>"$OUT/logs/host-$name.log" 2>&1 &
 	HOST_PID=$!
 	PIDS+=("$HOST_PID")
+}
+
+start_servers() { # start_servers NAME DATABASE_URL
+	start_host "$1"
 	local base_url=$2
 	# PostgreSQL names each server's connections, for the SQL check.
 	case $base_url in postgres*) base_url="$base_url&application_name=baseline" ;; esac
@@ -332,6 +338,15 @@ run_store() { # run_store NAME DATABASE_URL ROWS
 	log "$name: lists and massreport"
 	load "$name" "$rows" list_guid "$N_LIST_GUID" 2000 "$rg" "$base"
 	load "$name" "$rows" list_gate "$N_LIST_GATE" 500 "$rg" "$base"
+	log "$name: list by gate, the host keeping no lists (lists.cache_bytes 0)"
+	stop "$HOST_PID"
+	start_host "$name" REPORTGATE_LISTS__CACHE_BYTES=0
+	wait_http "http://127.0.0.1:$PORT_HOST/readyz" "$HOST_PID"
+	load "$name" "$rows" list_gate_uncached "$N_LIST_GATE" 500 "reportgate=http://127.0.0.1:$PORT_HOST,pid=$HOST_PID" "$base"
+	stop "$HOST_PID"
+	start_host "$name"
+	wait_http "http://127.0.0.1:$PORT_HOST/readyz" "$HOST_PID"
+	rg="reportgate=http://127.0.0.1:$PORT_HOST,pid=$HOST_PID"
 	load "$name" "$rows" massreport "$N_MASS" 1000 "$rg" "$base"
 	log "$name: download (1 MiB) against nginx, and net/http alone"
 	load "$name" "$rows" download "$N_DOWNLOAD" 200 "$rg" "$ngx" "$base"

@@ -35,6 +35,7 @@ func main() {
 var panels = []struct{ scenario, title string }{
 	{"list_guid", "List by type and guid"},
 	{"list_gate", "List by type and gate"},
+	{"list_gate_uncached", "The same, no lists kept"},
 	{"massreport", "Massreport by date and code"},
 }
 
@@ -51,7 +52,7 @@ func run(resultsPath, out, store string) error {
 		}
 		plots[0][i] = p
 	}
-	img := vgimg.New(vg.Points(1200), vg.Points(420))
+	img := vgimg.New(vg.Points(400*float64(len(panels))), vg.Points(420))
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: vg.Points(18), PadTop: vg.Points(6),
 		PadBottom: vg.Points(6), PadLeft: vg.Points(6), PadRight: vg.Points(12)}

@@ -120,6 +120,7 @@ func (r *report) levels(store, scenario string) []int {
 var scenarios = []struct{ name, title, limit string }{
 	{"list_guid", "List by type and guid", "baseline"},
 	{"list_gate", "List by type and gate", "baseline"},
+	{"list_gate_uncached", "List by type and gate, the host keeping no lists (lists.cache_bytes 0), for comparison", "baseline"},
 	{"massreport", "Massreport by date and code", "baseline"},
 	{"download", "Download of a 1 MiB package", "nginx"},
 	{"download_cold", "Download of a 1 MiB package whose link was not downloaded lately", "nginx"},
@@ -233,7 +234,7 @@ func (r *report) ratio(store, scenario string, c int) (float64, bool) {
 
 func (r *report) targetRows(store string) []target {
 	var out []target
-	for _, s := range []string{"list_guid", "list_gate", "massreport"} {
+	for _, s := range []string{"list_guid", "list_gate", "list_gate_uncached", "massreport"} {
 		t := target{what: fmt.Sprintf("%s: throughput ≥ 0.8 × baseline at c=%d", s, refLevel)}
 		if q, ok := r.ratio(store, s, refLevel); ok {
 			t.measured, t.met = fmt.Sprintf("%.2f", q), boolp(q >= 0.8)
@@ -459,6 +460,7 @@ func (r *report) writeMethod() {
 	r.p("- bench/load drives each scenario with vegeta's attacker over loopback: at each concurrency (%s) a fixed number of requests, with as many workers as the concurrency (each its own keep-alive connection) sending as fast as answers come. Before a scenario each server gets a warm-up pass that is not recorded (for the lists: every distinct request once, so both servers meet a warm PostgreSQL).", m.Levels)
 	r.p("- Each level runs %d rounds; within a round reportgate and its limit take turns, the one going first changing from round to round and level to level. req/s is the median of the rounds (each: successful requests over the round's duration); p50 and p99 are exact over every request of every round. Latency runs from sending the request to reading the whole body.", m.Rounds)
 	r.p("- Requests a round: %s. Distinct requests, cycled: 2,000 lists by guid, 500 lists by gate, 1,000 massreports; every DELETE is a different seeded link; the download fetches the one 1 MiB package, the cold download a different link each time, all with that package's bytes. The 100 MiB upload runs one round, its files cleared between levels.", m.Requests)
+	r.p("- The host keeps rendered lists of a gate (`lists.cache_bytes`, 128 MiB by default; docs/CONFIG.md, Lists of a gate) and answers a gate's list from memory while the gate's version in the database stands, one indexed lookup a request. list_gate measures the host as configured by default: its warm-up asks for every distinct list once, so the recorded rounds find them kept, as a gateway's repeated polls of an unchanged gate do. The baseline keeps nothing. list_gate_uncached restarts the host with `lists.cache_bytes: 0` and sends the same requests to it and to the same baseline: the like-for-like comparison of reading and rendering a gate's list.")
 	r.p("- Uploads are FNS uploads (`POST /fns/packages`, a container name, the plugin's hook on every request, a row committed durably); the baseline streams the same multipart body to a file with SHA-256, fsync, rename and a directory fsync, and stores no row.")
 	r.p("- RSS: before each level the load driver reads the server's VmRSS; before each round it resets the peak (`echo 5 > /proc/PID/clear_refs`) and after it reads VmHWM; the table shows the level's highest peak. The host's figure is the host process alone (its plugins are separate processes); nginx's is not given (its workers serve).")
 	r.p("- Server CPU ms a request: user and system time of the server process and its children (the host's plugin processes, nginx's workers) over the level, divided by its requests; it leaves out PostgreSQL's work for the server and the load driver's, and is the figure least disturbed by anything else on the machine. For downloads it understates both servers, since the kernel does much of loopback TCP's work outside them. Machine CPU ms a request is the whole machine's busy time over the level (load driver and PostgreSQL included), divided by the requests.")
