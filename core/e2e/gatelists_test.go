@@ -49,13 +49,13 @@ func TestGateListFollowsEveryChange(t *testing.T) {
 		// A change that leaves the gate's version as it was is not seen:
 		// the list comes from memory. Moving the version shows it.
 		renameBehindVersion(t, st, p3.ID, "renamed.zip")
-		if got := listedFilenames(t, h, list); !slices.Equal(got, []string{"three.zip"}) {
+		if got := listedField(t, h, list, "filename"); !slices.Equal(got, []string{"three.zip"}) {
 			t.Fatalf("listed %v before the version moved, want the kept [three.zip]", got)
 		}
 		if _, err := st.DB().Exec(`UPDATE list_versions SET version = version + 1 WHERE direction = 'fns' AND gate = 'gate-kept'`); err != nil {
 			t.Fatal(err)
 		}
-		if got := listedFilenames(t, h, list); !slices.Equal(got, []string{"renamed.zip"}) {
+		if got := listedField(t, h, list, "filename"); !slices.Equal(got, []string{"renamed.zip"}) {
 			t.Fatalf("listed %v after the version moved, want [renamed.zip]", got)
 		}
 	})
@@ -67,11 +67,11 @@ func TestGateListsOff(t *testing.T) {
 	forEachBackend(t, hostConfig{env: []string{"REPORTGATE_LISTS__CACHE_BYTES=0"}}, func(t *testing.T, h *Host) {
 		const list = "/fns/packages?type=1c&gate=gate-kept"
 		p := lkDeliverFNS(t, h, "1AE00000000-0000-0000-0000-0000000000A1", "gate-kept", "one.zip", []byte("one"))
-		if got := listedFilenames(t, h, list); !slices.Equal(got, []string{"one.zip"}) {
+		if got := listedField(t, h, list, "filename"); !slices.Equal(got, []string{"one.zip"}) {
 			t.Fatalf("listed %v, want [one.zip]", got)
 		}
 		renameBehindVersion(t, h.Store(t), p.ID, "renamed.zip")
-		if got := listedFilenames(t, h, list); !slices.Equal(got, []string{"renamed.zip"}) {
+		if got := listedField(t, h, list, "filename"); !slices.Equal(got, []string{"renamed.zip"}) {
 			t.Fatalf("listed %v, want [renamed.zip]", got)
 		}
 	})
@@ -108,21 +108,4 @@ func wantListed(t *testing.T, h *Host, path string, links ...string) {
 		}
 	}
 	t.Fatalf("%s lists %v, want %v", path, got, links)
-}
-
-func listedFilenames(t *testing.T, h *Host, path string) []string {
-	t.Helper()
-	resp := h.Get(t, path)
-	if resp.Status != http.StatusOK {
-		t.Fatalf("GET %s: status %d: %s", path, resp.Status, resp.Body)
-	}
-	var items []struct {
-		Filename string `json:"filename"`
-	}
-	resp.JSON(t, &items)
-	var names []string
-	for _, it := range items {
-		names = append(names, it.Filename)
-	}
-	return names
 }

@@ -187,19 +187,24 @@ func listPath(dir, productType, guid string) string {
 // listed is the links of a list, failing unless it answers 200.
 func listed(t *testing.T, h *Host, path string) []string {
 	t.Helper()
+	return listedField(t, h, path, "link")
+}
+
+// listedField is one string field of every item a list shows, in order.
+func listedField(t *testing.T, h *Host, path, field string) []string {
+	t.Helper()
 	resp := h.Get(t, path)
 	if resp.Status != http.StatusOK {
 		t.Fatalf("GET %s: status %d: %s", path, resp.Status, resp.Body)
 	}
-	var items []struct {
-		Link string `json:"link"`
-	}
+	var items []map[string]any
 	resp.JSON(t, &items)
-	links := []string{}
+	values := []string{}
 	for _, it := range items {
-		links = append(links, it.Link)
+		v, _ := it[field].(string)
+		values = append(values, v)
 	}
-	return links
+	return values
 }
 
 var directions = []string{"fns", "pfr", "rosstat"}
