@@ -51,3 +51,36 @@ func TestConnectionCap(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLitePragmas: every SQLite connection, not only the first, runs
+// with the settings sqliteDSN names.
+func TestSQLitePragmas(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, "sqlite:"+t.TempDir()+"/pragmas.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var conns []*sql.Conn
+	for range 3 {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	for i, c := range conns {
+		for pragma, want := range map[string]string{
+			"journal_mode": "wal", "busy_timeout": "10000", "synchronous": "2", "foreign_keys": "1", "mmap_size": "1073741824",
+		} {
+			var got string
+			if err := c.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("connection %d: PRAGMA %s = %s, want %s", i, pragma, got, want)
+			}
+		}
+		c.Close()
+	}
+}

