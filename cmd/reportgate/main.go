@@ -142,7 +142,7 @@ func migrate(args []string, stdout io.Writer) error {
 		return err
 	}
 	ctx := context.Background()
-	st, err := store.Open(ctx, cfg.Database.URL, store.WithMaxConnections(cfg.Database.MaxConnections))
+	st, err := store.Open(ctx, cfg.Database.URL, cfg.Database.StoreOptions()...)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func Open(ctx context.Context, cfg *config.Config, load Loader, logOut io.Writer
 		log:  slog.New(slog.NewTextHandler(logOut, nil)),
 		dirs: map[string]*running{}, failed: map[string]error{},
 	}
-	st, err := store.Open(ctx, cfg.Database.URL, store.WithMaxConnections(cfg.Database.MaxConnections))
+	st, err := store.Open(ctx, cfg.Database.URL, cfg.Database.StoreOptions()...)
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,13 @@ type Database struct {
 	// MaxConnections caps the open connections; 0 leaves the store's
 	// default for the database.
 	MaxConnections int `koanf:"max_connections"`
+	// SQLiteMmapBytes is how much of a SQLite file reads map; 0 maps none.
+	SQLiteMmapBytes int64 `koanf:"sqlite_mmap_bytes"`
+}
+
+// StoreOptions are the store's settings this section gives.
+func (d Database) StoreOptions() []store.Option {
+	return []store.Option{store.WithMaxConnections(d.MaxConnections), store.WithSQLiteMmap(d.SQLiteMmapBytes)}
 }
 
 // Storage is where package bytes live.
@@ -123,26 +130,27 @@ type Direction struct {
 
 func defaults() map[string]any {
 	return map[string]any{
-		"http.addr":                "127.0.0.1:8080",
-		"http.shutdown_timeout":    "15s",
-		"database.url":             "sqlite:data/reportgate.db",
-		"database.max_connections": 0,
-		"storage.dir":              "data/packages",
-		"limits.max_package_bytes": int64(100 << 20),
-		"timezone":                 "Europe/Moscow",
-		"retention.deleted":        "720h",
-		"retention.interval":       "1h",
-		"links.cache_entries":      4096,
-		"lists.cache_bytes":        128 << 20,
-		"plugins.call_timeout":     "10s",
-		"plugins.start_timeout":    "15s",
-		"operator.tokens":          []string{},
+		"http.addr":                  "127.0.0.1:8080",
+		"http.shutdown_timeout":      "15s",
+		"database.url":               "sqlite:data/reportgate.db",
+		"database.max_connections":   0,
+		"database.sqlite_mmap_bytes": int64(store.DefaultSQLiteMmapBytes),
+		"storage.dir":                "data/packages",
+		"limits.max_package_bytes":   int64(100 << 20),
+		"timezone":                   "Europe/Moscow",
+		"retention.deleted":          "720h",
+		"retention.interval":         "1h",
+		"links.cache_entries":        4096,
+		"lists.cache_bytes":          128 << 20,
+		"plugins.call_timeout":       "10s",
+		"plugins.start_timeout":      "15s",
+		"operator.tokens":            []string{},
 	}
 }
 
 // topKeys are the keys a configuration may set, beside directions.*.
 var topKeys = []string{
-	"http.addr", "http.shutdown_timeout", "database.url", "database.max_connections", "storage.dir",
+	"http.addr", "http.shutdown_timeout", "database.url", "database.max_connections", "database.sqlite_mmap_bytes", "storage.dir",
 	"limits.max_package_bytes", "operator.tokens", "timezone",
 	"retention.deleted", "retention.interval", "links.cache_entries", "lists.cache_bytes", "plugins.call_timeout",
 	"plugins.start_timeout",
@@ -246,6 +254,9 @@ func (c *Config) validate() error {
 	}
 	if c.Database.MaxConnections < 0 {
 		fail("database.max_connections", "must be 0 (the default for the database) or a positive number, got %d", c.Database.MaxConnections)
+	}
+	if c.Database.SQLiteMmapBytes < 0 {
+		fail("database.sqlite_mmap_bytes", "must be 0 (no memory map) or a positive number of bytes, got %d", c.Database.SQLiteMmapBytes)
 	}
 	if c.Links.CacheEntries < 0 {
 		fail("links.cache_entries", "must be 0 (no cache) or a positive number of links, got %d", c.Links.CacheEntries)

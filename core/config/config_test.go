@@ -45,6 +45,7 @@ func TestDefaults(t *testing.T) {
 		{"http.shutdown_timeout", c.HTTP.ShutdownTimeout, 15 * time.Second},
 		{"database.url", c.Database.URL, "sqlite:data/reportgate.db"},
 		{"database.max_connections", c.Database.MaxConnections, 0},
+		{"database.sqlite_mmap_bytes", c.Database.SQLiteMmapBytes, int64(1 << 30)},
 		{"storage.dir", c.Storage.Dir, "data/packages"},
 		{"limits.max_package_bytes", c.Limits.MaxPackageBytes, int64(100 << 20)},
 		{"timezone", c.Timezone, "Europe/Moscow"},
@@ -79,6 +80,7 @@ http:
 database:
   url: postgres://rg@db:5432/rg?sslmode=disable
   max_connections: 24
+  sqlite_mmap_bytes: 0
 storage:
   dir: /var/lib/reportgate
 limits:
@@ -112,7 +114,7 @@ directions:
 	c := mustLoad(t, path, env())
 	want := config.Config{
 		HTTP:      config.HTTP{Addr: "0.0.0.0:9000", ShutdownTimeout: 30 * time.Second},
-		Database:  config.Database{URL: "postgres://rg@db:5432/rg?sslmode=disable", MaxConnections: 24},
+		Database:  config.Database{URL: "postgres://rg@db:5432/rg?sslmode=disable", MaxConnections: 24, SQLiteMmapBytes: 0},
 		Storage:   config.Storage{Dir: "/var/lib/reportgate"},
 		Limits:    config.Limits{MaxPackageBytes: 1 << 20},
 		Operator:  config.Operator{Tokens: []string{"0123456789abcdef0123"}},
@@ -238,6 +240,7 @@ func TestInvalid(t *testing.T) {
 		{"negative duration", "", []string{"REPORTGATE_PLUGINS__CALL_TIMEOUT=-5s"}, []string{"plugins.call_timeout"}},
 		{"duration without a unit", "", []string{"REPORTGATE_RETENTION__INTERVAL=10"}, []string{"retention.interval"}},
 		{"negative connection cap", "", []string{"REPORTGATE_DATABASE__MAX_CONNECTIONS=-4"}, []string{"database.max_connections"}},
+		{"negative memory map", "", []string{"REPORTGATE_DATABASE__SQLITE_MMAP_BYTES=-1"}, []string{"database.sqlite_mmap_bytes"}},
 		{"negative link cache", "links:\n  cache_entries: -1\n", nil, []string{"links.cache_entries"}},
 		{"link cache not a number", "", []string{"REPORTGATE_LINKS__CACHE_ENTRIES=many"}, []string{"links.cache_entries"}},
 		{"negative list cache", "", []string{"REPORTGATE_LISTS__CACHE_BYTES=-1"}, []string{"lists.cache_bytes"}},

@@ -53,34 +53,47 @@ func TestConnectionCap(t *testing.T) {
 }
 
 // TestSQLitePragmas: every SQLite connection, not only the first, runs
-// with the settings sqliteDSN names.
+// with the settings sqliteDSN names, and the memory map is as large as
+// the store was told.
 func TestSQLitePragmas(t *testing.T) {
-	ctx := context.Background()
-	s, err := Open(ctx, "sqlite:"+t.TempDir()+"/pragmas.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	var conns []*sql.Conn
-	for range 3 {
-		c, err := s.db.Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		conns = append(conns, c)
-	}
-	for i, c := range conns {
-		for pragma, want := range map[string]string{
-			"journal_mode": "wal", "busy_timeout": "10000", "synchronous": "2", "foreign_keys": "1", "mmap_size": "1073741824",
-		} {
-			var got string
-			if err := c.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+	for _, tc := range []struct {
+		name     string
+		opts     []Option
+		wantMmap string
+	}{
+		{"default", nil, "1073741824"},
+		{"no memory map", []Option{WithSQLiteMmap(0)}, "0"},
+		{"64 MiB", []Option{WithSQLiteMmap(64 << 20)}, "67108864"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := Open(ctx, "sqlite:"+t.TempDir()+"/pragmas.db", tc.opts...)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got != want {
-				t.Errorf("connection %d: PRAGMA %s = %s, want %s", i, pragma, got, want)
+			defer s.Close()
+			var conns []*sql.Conn
+			for range 3 {
+				c, err := s.db.Conn(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conns = append(conns, c)
 			}
-		}
-		c.Close()
+			for i, c := range conns {
+				for pragma, want := range map[string]string{
+					"journal_mode": "wal", "busy_timeout": "10000", "synchronous": "2", "foreign_keys": "1", "mmap_size": tc.wantMmap,
+				} {
+					var got string
+					if err := c.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+						t.Fatal(err)
+					}
+					if got != want {
+						t.Errorf("connection %d: PRAGMA %s = %s, want %s", i, pragma, got, want)
+					}
+				}
+				c.Close()
+			}
+		})
 	}
 }

@@ -49,7 +49,8 @@ type Store struct {
 type Option func(*options)
 
 type options struct {
-	maxConnections int
+	maxConnections  int
+	sqliteMmapBytes int64
 }
 
 // WithMaxConnections caps the connections the store keeps open; 0 keeps
@@ -58,10 +59,16 @@ func WithMaxConnections(n int) Option {
 	return func(o *options) { o.maxConnections = n }
 }
 
+// WithSQLiteMmap sets how many bytes of a SQLite file reads map
+// (mmap_size); 0 maps none. Without it, DefaultSQLiteMmapBytes.
+func WithSQLiteMmap(bytes int64) Option {
+	return func(o *options) { o.sqliteMmapBytes = bytes }
+}
+
 // Open connects to a database URL: postgres://… (or postgresql://…) or
 // sqlite:PATH. It does not migrate; call Migrate.
 func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
-	var o options
+	o := options{sqliteMmapBytes: DefaultSQLiteMmapBytes}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -70,6 +77,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		return nil, err
 	}
 	if dialect == SQLite {
+		dsn = sqliteDSN(SQLitePath(databaseURL), o.sqliteMmapBytes)
 		// The embedded database lives where the operator says, such as
 		// data/ of a fresh checkout; its folder is made, as storage.dir is.
 		if err := os.MkdirAll(filepath.Dir(SQLitePath(databaseURL)), 0o750); err != nil {
@@ -100,7 +108,8 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 	return &Store{db: db, dialect: dialect, queueWrites: dialect == SQLite}, nil
 }
 
-// ParseURL splits a database URL into its dialect and the driver's DSN.
+// ParseURL splits a database URL into its dialect and the driver's DSN,
+// with the store's default settings.
 func ParseURL(databaseURL string) (Dialect, string, error) {
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
@@ -113,15 +122,16 @@ func ParseURL(databaseURL string) (Dialect, string, error) {
 		if path == "" {
 			return "", "", errors.New("sqlite URL names no file: want sqlite:PATH")
 		}
-		return SQLite, sqliteDSN(path), nil
+		return SQLite, sqliteDSN(path, DefaultSQLiteMmapBytes), nil
 	default:
 		return "", "", errors.New("unknown database: want postgres://… or sqlite:PATH")
 	}
 }
 
-// sqliteMmapBytes is how much of a SQLite file reads map; the rest of a
-// larger file is read as before.
-const sqliteMmapBytes = 1 << 30
+// DefaultSQLiteMmapBytes is how much of a SQLite file reads map unless
+// told otherwise (WithSQLiteMmap); the rest of a larger file is read as
+// before.
+const DefaultSQLiteMmapBytes = 1 << 30
 
 // SQLitePath is the file a sqlite:PATH URL names.
 func SQLitePath(databaseURL string) string {
@@ -133,20 +143,21 @@ func SQLitePath(databaseURL string) string {
 // sync so a committed package survives a power cut, and immediate
 // transactions so two writers never deadlock upgrading a read lock.
 //
-// Reads go through a memory map of the first GiB of the file
-// (sqliteMmapBytes). Without it every page a read needs beyond the
-// connection's 2 MB page cache is a pread and a copy, and a list of a
-// gate on a million rows took 3.8–5.3 ms of CPU; mapped, 2.5–3.3 ms. The
-// price, as SQLite documents it: an I/O error while reading the mapped
-// file is a signal that stops the process, not an error the request can
-// answer with.
-func sqliteDSN(path string) string {
+// Reads go through a memory map of the first mmapBytes of the file.
+// Without it every page a read needs beyond the connection's 2 MB page
+// cache is a pread and a copy, and a list of a gate on a million rows took
+// 3.8–5.3 ms of CPU; mapped, 2.5–3.3 ms. The price, as SQLite documents
+// it: an I/O error while reading the mapped file is a signal that stops
+// the process, not an error the request can answer with. And each
+// connection maps the file apart, so the kernel counts a page read in the
+// resident set once for every connection that read it.
+func sqliteDSN(path string, mmapBytes int64) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
-	q.Add("_pragma", "mmap_size("+strconv.Itoa(sqliteMmapBytes)+")")
+	q.Add("_pragma", "mmap_size("+strconv.FormatInt(mmapBytes, 10)+")")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
