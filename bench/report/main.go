@@ -362,7 +362,7 @@ func (r *report) writeScenario(store, scenario, title, limit, note string) {
 	if limit == "" {
 		r.p("No baseline: absolute figures only.")
 		r.p("")
-		r.p("| c | req/s | p50 ms | p99 ms | server CPU ms a request | machine CPU ms a request | host RSS before → peak, MiB |")
+		r.p("| c | req/s | p50 ms | p99 ms | server CPU ms a request | machine CPU ms a request | host RSS before → peak; anonymous peak, MiB |")
 		r.p("|---|---|---|---|---|---|---|")
 		for _, c := range lv {
 			x := r.get(store, scenario, "reportgate", c)
@@ -374,7 +374,7 @@ func (r *report) writeScenario(store, scenario, title, limit, note string) {
 		r.p("")
 		return
 	}
-	r.p("| c | reportgate req/s | %s req/s | ratio | p50 ms reportgate / %s | p99 ms reportgate / %s | server CPU ms a request, reportgate / %s | machine CPU ms a request, reportgate / %s | host RSS before → peak, MiB | %s RSS peak, MiB |", limit, limit, limit, limit, limit, limit)
+	r.p("| c | reportgate req/s | %s req/s | ratio | p50 ms reportgate / %s | p99 ms reportgate / %s | server CPU ms a request, reportgate / %s | machine CPU ms a request, reportgate / %s | host RSS before → peak; anonymous peak, MiB | %s RSS peak; anonymous peak, MiB |", limit, limit, limit, limit, limit, limit)
 	r.p("|---|---|---|---|---|---|---|---|---|---|")
 	for _, c := range lv {
 		x, b := r.get(store, scenario, "reportgate", c), r.get(store, scenario, limit, c)
@@ -387,7 +387,7 @@ func (r *report) writeScenario(store, scenario, title, limit, note string) {
 		}
 		lrss := "–"
 		if b.HWMKiB > 0 && b.Server != "nginx" {
-			lrss = fmt.Sprintf("%.1f", mib(b.HWMKiB))
+			lrss = fmt.Sprintf("%.1f%s", mib(b.HWMKiB), anon(b))
 		}
 		r.p("| %d | %s | %s | %s | %s / %s | %s / %s | %s / %s | %.3f / %.3f | %s | %s |", c, rps(x), rps(b), q, ms(x.P50ms), ms(b.P50ms),
 			ms(x.P99ms), ms(b.P99ms), cpu(x), cpu(b), x.MachineCPUms, b.MachineCPUms, rss(x), lrss)
@@ -462,7 +462,7 @@ func (r *report) writeMethod() {
 	r.p("- Requests a round: %s. Distinct requests, cycled: 2,000 lists by guid, 500 lists by gate, 1,000 massreports; every DELETE is a different seeded link; the download fetches the one 1 MiB package, the cold download a different link each time, all with that package's bytes. The 100 MiB upload runs one round, its files cleared between levels.", m.Requests)
 	r.p("- The host keeps rendered lists of a gate (`lists.cache_bytes`, 128 MiB by default; docs/CONFIG.md, Lists of a gate) and answers a gate's list from memory while the gate's version in the database stands, one indexed lookup a request. list_gate measures the host as configured by default: its warm-up asks for every distinct list once, so the recorded rounds find them kept, as a gateway's repeated polls of an unchanged gate do. The baseline keeps nothing. list_gate_uncached restarts the host with `lists.cache_bytes: 0` and sends the same requests to it and to the same baseline: the like-for-like comparison of reading and rendering a gate's list.")
 	r.p("- Uploads are FNS uploads (`POST /fns/packages`, a container name, the plugin's hook on every request, a row committed durably); the baseline streams the same multipart body to a file with SHA-256, fsync, rename and a directory fsync, and stores no row.")
-	r.p("- RSS: before each level the load driver reads the server's VmRSS; before each round it resets the peak (`echo 5 > /proc/PID/clear_refs`) and after it reads VmHWM; the table shows the level's highest peak. The host's figure is the host process alone (its plugins are separate processes); nginx's is not given (its workers serve).")
+	r.p("- RSS: before each level the load driver reads the server's VmRSS; before each round it resets the peak (`echo 5 > /proc/PID/clear_refs`) and after it reads VmHWM; the table shows the level's highest peak. The anonymous peak (RssAnon: heap and stacks, no mapped file) is sampled every 10 ms during each round, since the kernel keeps no peak of it. The two differ most on SQLite: the host maps the database file (docs/CONFIG.md, Database), and the baseline copies its settings; each pooled connection maps the file apart, and the kernel counts a mapped page in the resident set once for every connection that touched it, so there VmRSS counts the file's page cache several times over, while the memory the server holds is the anonymous part. The host's figure is the host process alone (its plugins are separate processes); nginx's is not given (its workers serve).")
 	r.p("- Server CPU ms a request: user and system time of the server process and its children (the host's plugin processes, nginx's workers) over the level, divided by its requests; it leaves out PostgreSQL's work for the server and the load driver's, and is the figure least disturbed by anything else on the machine. For downloads it understates both servers, since the kernel does much of loopback TCP's work outside them. Machine CPU ms a request is the whole machine's busy time over the level (load driver and PostgreSQL included), divided by the requests.")
 	if m.SQLiteUpload100mLevels != "" && m.SQLiteUpload100mLevels != m.Levels {
 		r.p("- SQLite runs every scenario at every level on as many rows as PostgreSQL, except the 100 MiB upload, run at c=%s only: it is the same disk-bound path on either store (`BENCH_SQLITE_FULL=1` runs every level).", m.SQLiteUpload100mLevels)
@@ -508,5 +508,14 @@ func rss(x *benchdata.Result) string {
 	if x.HWMKiB == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%.1f → %.1f (%+.1f)", mib(x.RSSBeforeKiB), mib(x.HWMKiB), mib(x.HWMKiB-x.RSSBeforeKiB))
+	return fmt.Sprintf("%.1f → %.1f (%+.1f)%s", mib(x.RSSBeforeKiB), mib(x.HWMKiB), mib(x.HWMKiB-x.RSSBeforeKiB), anon(x))
+}
+
+// anon is a result's sampled anonymous peak, to follow its RSS; results
+// recorded before it was sampled have none.
+func anon(x *benchdata.Result) string {
+	if x.AnonPeakKiB == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; anon. %.1f", mib(x.AnonPeakKiB))
 }

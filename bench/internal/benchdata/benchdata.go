@@ -103,6 +103,11 @@ type Result struct {
 	RSSBeforeKiB int64 `json:"rss_before_kib"`
 	HWMKiB       int64 `json:"hwm_kib"`
 	RSSAfterKiB  int64 `json:"rss_after_kib"`
+	// AnonPeakKiB is the highest anonymous resident memory (RssAnon: heap,
+	// stacks) sampled during any round. Unlike VmHWM it leaves out mapped
+	// files, which SQLite's memory map puts in the resident set once for
+	// every connection that maps them.
+	AnonPeakKiB int64 `json:"anon_peak_kib,omitempty"`
 	// ServerCPUms is the CPU time the server process and its children (the
 	// host's plugins, nginx's workers) spent a request, user and system;
 	// MachineCPUms is the whole machine's busy time a request (the load
