@@ -12,10 +12,11 @@ import (
 )
 
 // BenchmarkConcurrentInsert is uploads' rows committed by 16 writers at
-// once on SQLite, durably, each its own commit. It reports the 99th
-// percentile of one insert's wait beside the mean: with the writers left
-// to SQLite's busy handler (queued=false) they sleep and retry, and the
-// tail grows long; queued in the process they take turns.
+// once on SQLite, durably. It reports the 99th percentile of one insert's
+// wait beside the mean: with the writers left to SQLite's busy handler
+// (queued=false) they sleep and retry, and the tail grows long; queued in
+// the process, those that wait behind a commit share the next one
+// (groupCommit).
 func BenchmarkConcurrentInsert(b *testing.B) {
 	for _, queued := range []bool{true, false} {
 		name := "queued"

@@ -20,13 +20,12 @@ const insertQuery = `INSERT INTO packages
 // gate, it also records that the guid belongs to that gate, and refuses
 // with ErrGateConflict if it already belongs to another.
 func (s *Store) Insert(ctx context.Context, p *Package) error {
-	defer s.write()()
 	if p.GUID == "" || p.Gate == "" {
 		// One statement needs no transaction of its own: it commits alone,
 		// in one round trip instead of three.
-		return s.insert(ctx, nil, p)
+		return s.commit(ctx, false, func(ctx context.Context, tx *sqlx.Tx) error { return s.insert(ctx, tx, p) })
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+	return s.commit(ctx, true, func(ctx context.Context, tx *sqlx.Tx) error {
 		if err := s.bindGate(ctx, tx, p.Direction, string(p.GUID), string(p.Gate)); err != nil {
 			return err
 		}
@@ -288,14 +287,21 @@ func (s *Store) ByID(ctx context.Context, id string) (*Package, error) {
 	return s.one(ctx, `SELECT `+packageColumns+` FROM packages WHERE id = ?`, id)
 }
 
-// written is the package a write with RETURNING changed, or ErrNotFound.
+// written commits a one-statement write with RETURNING and gives the
+// package it changed, or ErrNotFound.
 func (s *Store) written(ctx context.Context, query string, args ...any) (*Package, error) {
-	stmt, err := s.stmt(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("write package: %w", err)
-	}
 	var p Package
-	if err := returning(ctx, stmt, func(rows *sqlx.Rows) error { return rows.StructScan(&p) }, args...); err != nil {
+	err := s.commit(ctx, false, func(ctx context.Context, tx *sqlx.Tx) error {
+		stmt, err := s.stmt(ctx, query)
+		if err != nil {
+			return err
+		}
+		if tx != nil {
+			stmt = tx.StmtxContext(ctx, stmt)
+		}
+		return returning(ctx, stmt, func(rows *sqlx.Rows) error { return rows.StructScan(&p) }, args...)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("write package: %w", err)
 	}
 	return &p, nil
@@ -328,7 +334,6 @@ func (s *Store) MarkDeleted(ctx context.Context, path string, directions []strin
 	if err != nil {
 		return nil, fmt.Errorf("build delete: %w", err)
 	}
-	defer s.write()()
 	return s.written(ctx, query, args...)
 }
 
@@ -336,7 +341,6 @@ func (s *Store) MarkDeleted(ctx context.Context, path string, directions []strin
 // keeps the first date. It returns ErrNotFound for an unknown id, and for
 // a package that is not an upload.
 func (s *Store) Ack(ctx context.Context, id string, at time.Time) (*Package, error) {
-	defer s.write()()
 	return s.written(ctx, `UPDATE packages SET acked_at = COALESCE(acked_at, ?)
 		WHERE id = ? AND kind = 'upload' RETURNING `+packageColumns, s.at(at), id)
 }
@@ -395,8 +399,14 @@ func (s *Store) Purgeable(ctx context.Context, before time.Time, limit int) ([]P
 
 // MarkPurged records that a package's bytes are gone.
 func (s *Store) MarkPurged(ctx context.Context, id string, at time.Time) error {
-	defer s.write()()
-	_, err := s.db.ExecContext(ctx, s.rebind(`UPDATE packages SET purged_at = ? WHERE id = ?`), s.at(at), id)
+	err := s.commit(ctx, false, func(ctx context.Context, tx *sqlx.Tx) error {
+		var q queryer = s.db
+		if tx != nil {
+			q = tx
+		}
+		_, err := q.ExecContext(ctx, s.rebind(`UPDATE packages SET purged_at = ? WHERE id = ?`), s.at(at), id)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("mark %s purged: %w", id, err)
 	}

@@ -40,9 +40,10 @@ type Store struct {
 	dialect Dialect
 	// stmts holds the hot queries prepared, by their text; see stmt.
 	stmts sync.Map
-	// queueWrites is set for SQLite: writes then take turns on writer.
+	// queueWrites is set for SQLite: writes then queue in group and
+	// commit together (see commit).
 	queueWrites bool
-	writer      sync.Mutex
+	group       groupCommit
 }
 
 // Option tunes how Open connects.
@@ -251,21 +252,6 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 		return fmt.Errorf("commit: %w", mapError(err))
 	}
 	return nil
-}
-
-// write takes this process's turn to write, and returns the function that
-// gives it back. SQLite lets one writer in at a time, and its busy handler
-// makes the others sleep and retry, for 1 ms, then 2, 5, up to 100 ms:
-// under concurrent uploads the lock stood free while every writer slept,
-// and the unlucky ones waited hundreds of milliseconds. Queued here, the
-// next writer starts as soon as the last one commits. PostgreSQL writers
-// need no queue.
-func (s *Store) write() (done func()) {
-	if !s.queueWrites {
-		return func() {}
-	}
-	s.writer.Lock()
-	return s.writer.Unlock
 }
 
 // rebind turns ? placeholders into the dialect's own.
