@@ -33,7 +33,7 @@ func (s *Store) commit(ctx context.Context, several bool, fn writeFunc) error {
 		}
 		return fn(ctx, nil)
 	}
-	return s.group.commit(ctx, s, &pendingWrite{ctx: ctx, several: several, fn: fn,
+	return s.group.commit(s, &pendingWrite{ctx: ctx, several: several, fn: fn,
 		done: make(chan struct{}), lead: make(chan struct{})})
 }
 
@@ -64,7 +64,7 @@ type pendingWrite struct {
 	lead chan struct{}
 }
 
-func (g *groupCommit) commit(ctx context.Context, s *Store, w *pendingWrite) error {
+func (g *groupCommit) commit(s *Store, w *pendingWrite) error {
 	g.mu.Lock()
 	g.waiting = append(g.waiting, w)
 	if g.leading {
@@ -80,27 +80,47 @@ func (g *groupCommit) commit(ctx context.Context, s *Store, w *pendingWrite) err
 	batch := g.waiting
 	g.waiting = nil
 	g.mu.Unlock()
-
+	// Deferred, so that a write that panics (a bug, which net/http
+	// recovers from) does not leave every later write waiting for a lead
+	// that never comes.
+	defer g.handOver()
 	s.commitBatch(batch)
+	return w.err
+}
 
+// handOver gives the lead to the first write that arrived during a
+// commit, or lets the next write lead.
+func (g *groupCommit) handOver() {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if len(g.waiting) > 0 {
 		close(g.waiting[0].lead)
 	} else {
 		g.leading = false
 	}
-	g.mu.Unlock()
-	<-w.done
-	return w.err
 }
 
 // commitBatch commits the writes of a batch and closes each one's done.
 func (s *Store) commitBatch(batch []*pendingWrite) {
+	finished := false
 	defer func() {
+		if !finished {
+			// A write panicked, and its transaction was rolled back:
+			// none of the batch is known to be stored.
+			for _, w := range batch {
+				w.err = errors.New("commit: a write committed with this one panicked; neither was stored")
+			}
+		}
 		for _, w := range batch {
 			close(w.done)
 		}
 	}()
+	s.runBatch(batch)
+	finished = true
+}
+
+// runBatch runs the writes of a batch, setting each one's err.
+func (s *Store) runBatch(batch []*pendingWrite) {
 	if len(batch) == 1 {
 		w := batch[0]
 		if w.several {
@@ -127,12 +147,14 @@ func (s *Store) commitBatch(batch []*pendingWrite) {
 		failAll(fmt.Errorf("begin: %w", err))
 		return
 	}
+	// After a commit this does nothing; after a panic it frees SQLite's
+	// write lock, which the open transaction holds.
+	defer func() { _ = tx.Rollback() }()
 	for _, w := range batch {
 		if w.err = w.ctx.Err(); w.err != nil {
 			continue
 		}
 		if err := s.inSavepoint(ctx, tx, w); err != nil {
-			_ = tx.Rollback()
 			failAll(err)
 			return
 		}

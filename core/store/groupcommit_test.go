@@ -222,3 +222,54 @@ func TestStoreConcurrentWritesKeepTheirOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLiteWritePanickingInABatch: a write that panics (a bug, which
+// net/http recovers from) fails the writes committed with it, leaves
+// none of them stored, and leaves the queue and SQLite's write lock free
+// for the next writes.
+func TestSQLiteWritePanickingInABatch(t *testing.T) {
+	ctx := context.Background()
+	s := openMigrated(t, storetest.SQLite(t))
+	release := heldCommit(t, s)
+	errs := make(chan error, 2)
+	recovering := func(write func() error) {
+		defer func() {
+			if r := recover(); r != nil {
+				errs <- fmt.Errorf("panicked: %v", r)
+			}
+		}()
+		errs <- write()
+	}
+	upload := uploadPackage()
+	go recovering(func() error { return s.Insert(ctx, upload) })
+	awaitQueued(t, s, 1)
+	go recovering(func() error {
+		return s.commit(ctx, false, func(ctx context.Context, tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE packages SET filename = 'x'`); err != nil {
+				return err
+			}
+			panic("a bug")
+		})
+	})
+	awaitQueued(t, s, 2)
+	release()
+	for range 2 {
+		if err := <-errs; err == nil {
+			t.Error("a write of the batch that panicked succeeded")
+		}
+	}
+	if _, err := s.ByID(ctx, upload.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the upload committed with the panic: %v, want it not stored", err)
+	}
+	next := uploadPackage()
+	done := make(chan error, 1)
+	go func() { done <- s.Insert(ctx, next) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the write after the panic: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the write after the panic still waits: the lead or SQLite's write lock was left held")
+	}
+}
