@@ -28,13 +28,19 @@ type writeFunc func(ctx context.Context, tx *sqlx.Tx) error
 // Nothing waits on purpose: a write alone commits at once, as before.
 func (s *Store) commit(ctx context.Context, several bool, fn writeFunc) error {
 	if !s.queueWrites {
-		if several {
-			return s.inTx(ctx, func(tx *sqlx.Tx) error { return fn(ctx, tx) })
-		}
-		return fn(ctx, nil)
+		return s.commitAlone(ctx, several, fn)
 	}
 	return s.group.commit(s, &pendingWrite{ctx: ctx, several: several, fn: fn,
 		done: make(chan struct{}), lead: make(chan struct{})})
+}
+
+// commitAlone commits a write by itself: in a transaction of its own if
+// it has several statements, else in autocommit.
+func (s *Store) commitAlone(ctx context.Context, several bool, fn writeFunc) error {
+	if several {
+		return s.inTx(ctx, func(tx *sqlx.Tx) error { return fn(ctx, tx) })
+	}
+	return fn(ctx, nil)
 }
 
 // groupCommit queues SQLite's writes. The goroutine of the first write
@@ -123,11 +129,7 @@ func (s *Store) commitBatch(batch []*pendingWrite) {
 func (s *Store) runBatch(batch []*pendingWrite) {
 	if len(batch) == 1 {
 		w := batch[0]
-		if w.several {
-			w.err = s.inTx(w.ctx, func(tx *sqlx.Tx) error { return w.fn(w.ctx, tx) })
-		} else {
-			w.err = w.fn(w.ctx, nil)
-		}
+		w.err = s.commitAlone(w.ctx, w.several, w.fn)
 		return
 	}
 	// One request's cancellation must not reach the others' transaction:

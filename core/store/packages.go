@@ -35,12 +35,9 @@ func (s *Store) Insert(ctx context.Context, p *Package) error {
 
 // insert writes the row, in tx when there is one.
 func (s *Store) insert(ctx context.Context, tx *sqlx.Tx, p *Package) error {
-	stmt, err := s.stmt(ctx, insertQuery)
+	stmt, err := s.stmtIn(ctx, tx, insertQuery)
 	if err != nil {
 		return fmt.Errorf("insert package: %w", err)
-	}
-	if tx != nil {
-		stmt = tx.StmtxContext(ctx, stmt)
 	}
 	err = returning(ctx, stmt, func(rows *sqlx.Rows) error { return rows.Scan(&p.Seq) },
 		p.ID, p.Direction, p.Kind, p.UID, p.Type, p.GUID, p.Gate, p.Code, p.Filename, p.Link, p.LinkPath,
@@ -292,12 +289,9 @@ func (s *Store) ByID(ctx context.Context, id string) (*Package, error) {
 func (s *Store) written(ctx context.Context, query string, args ...any) (*Package, error) {
 	var p Package
 	err := s.commit(ctx, false, func(ctx context.Context, tx *sqlx.Tx) error {
-		stmt, err := s.stmt(ctx, query)
+		stmt, err := s.stmtIn(ctx, tx, query)
 		if err != nil {
 			return err
-		}
-		if tx != nil {
-			stmt = tx.StmtxContext(ctx, stmt)
 		}
 		return returning(ctx, stmt, func(rows *sqlx.Rows) error { return rows.StructScan(&p) }, args...)
 	})

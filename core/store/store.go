@@ -199,6 +199,15 @@ func (s *Store) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
 	return prepared, nil
 }
 
+// stmtIn is stmt's prepared query, bound to tx when there is one.
+func (s *Store) stmtIn(ctx context.Context, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
+	stmt, err := s.stmt(ctx, query)
+	if err != nil || tx == nil {
+		return stmt, err
+	}
+	return tx.StmtxContext(ctx, stmt), nil
+}
+
 // Migrate applies every pending migration and returns the versions it
 // applied.
 func (s *Store) Migrate(ctx context.Context) ([]int64, error) {
