@@ -28,6 +28,17 @@ func openMigrated(t *testing.T, db storetest.Database) *Store {
 	return s
 }
 
+// walFrames is how many frames SQLite's log holds, since it was last
+// restarted. Asking checkpoints them.
+func walFrames(t *testing.T, s *Store) int {
+	t.Helper()
+	var busy, frames, checkpointed int
+	if err := s.db.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &checkpointed); err != nil {
+		t.Fatal(err)
+	}
+	return frames
+}
+
 // heldCommit starts a write that leads and holds the queue until release
 // is called, so that the writes started meanwhile wait together.
 func heldCommit(t *testing.T, s *Store) (release func()) {
@@ -86,14 +97,7 @@ func TestSQLiteWritesWaitingTogetherCommitTogether(t *testing.T) {
 	if err := s.Insert(ctx, bound); err != nil {
 		t.Fatal(err)
 	}
-	var busy, frames, checkpointed int
-	framesInLog := func() int {
-		if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &checkpointed); err != nil {
-			t.Fatal(err)
-		}
-		return frames
-	}
-	framesInLog() // the log is checkpointed, and the batch restarts it
+	walFrames(t, s) // the log is checkpointed, and the batch restarts it
 
 	const uploads = 20
 	type outcome struct {
@@ -162,7 +166,7 @@ func TestSQLiteWritesWaitingTogetherCommitTogether(t *testing.T) {
 	}
 	// Twenty uploads committed one by one write some 5 frames each; in one
 	// transaction they share their pages.
-	if n := framesInLog(); n >= uploads {
+	if n := walFrames(t, s); n >= uploads {
 		t.Errorf("the batch wrote %d frames for %d uploads and more: not one transaction", n, uploads)
 	}
 }
