@@ -83,6 +83,7 @@ func TestSQLitePragmas(t *testing.T) {
 			for i, c := range conns {
 				for pragma, want := range map[string]string{
 					"journal_mode": "wal", "busy_timeout": "10000", "synchronous": "2", "foreign_keys": "1", "mmap_size": tc.wantMmap,
+					"journal_size_limit": "67108864",
 				} {
 					var got string
 					if err := c.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {

@@ -134,6 +134,12 @@ func ParseURL(databaseURL string) (Dialect, string, error) {
 // before.
 const DefaultSQLiteMmapBytes = 1 << 30
 
+// sqliteWALLimitBytes is the size SQLite cuts its write-ahead log back to
+// when it starts the log over. Far above the 4–5 MB the log holds between
+// checkpoints, so a log that has not grown is never cut (cutting it would
+// cost a truncate and growing it again).
+const sqliteWALLimitBytes = 64 << 20
+
 // SQLitePath is the file a sqlite:PATH URL names.
 func SQLitePath(databaseURL string) string {
 	return strings.TrimPrefix(databaseURL, "sqlite:")
@@ -152,6 +158,12 @@ func SQLitePath(databaseURL string) string {
 // the process, not an error the request can answer with. And each
 // connection maps the file apart, so the kernel counts a page read in the
 // resident set once for every connection that read it.
+//
+// A read that lasts holds back the checkpoint, and the write-ahead log
+// grows meanwhile; SQLite keeps the file at its largest size unless a
+// journal size limit is set, so one slow client's list would leave
+// gigabytes on disk until the server restarts. With the limit, the log is
+// cut back to it when SQLite starts it over after a checkpoint.
 func sqliteDSN(path string, mmapBytes int64) string {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -159,6 +171,7 @@ func sqliteDSN(path string, mmapBytes int64) string {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Add("_pragma", "mmap_size("+strconv.FormatInt(mmapBytes, 10)+")")
+	q.Add("_pragma", "journal_size_limit("+strconv.FormatInt(sqliteWALLimitBytes, 10)+")")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }

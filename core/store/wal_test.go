@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -60,5 +61,45 @@ func TestSQLiteWritesCheckpointTheWAL(t *testing.T) {
 		if frames := walFrames(t, s); frames > 1200 {
 			t.Errorf("after %d writes of %s the log holds %d frames: SQLite never restarted it", writes, phase.name, frames)
 		}
+	}
+}
+
+// TestSQLiteCutsAGrownWALBack: a log that one long transaction grew past
+// the journal size limit is cut back to the limit when SQLite starts it
+// over, instead of keeping its largest size on disk until the server
+// restarts. A read that lasts grows the log the same way; one large write
+// is the quicker way to grow it here.
+func TestSQLiteCutsAGrownWALBack(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.SQLite(t)
+	s := openMigrated(t, db)
+	walPath := SQLitePath(db.URL) + "-wal"
+
+	const grownBytes = sqliteWALLimitBytes + 16<<20
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE filler AS
+		WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+		SELECT randomblob(4000) AS b FROM n`, grownBytes/4000); err != nil {
+		t.Fatal(err)
+	}
+	grown, err := os.Stat(walPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if grown.Size() < grownBytes {
+		t.Fatalf("the log holds %d bytes after the large write, want at least %d", grown.Size(), grownBytes)
+	}
+
+	// The checkpoint copies the log into the database; the next write
+	// starts the log over.
+	walFrames(t, s)
+	if err := s.Insert(ctx, uploadPackage()); err != nil {
+		t.Fatal(err)
+	}
+	cut, err := os.Stat(walPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cut.Size() > sqliteWALLimitBytes {
+		t.Errorf("the log holds %d bytes after SQLite started it over, want at most %d", cut.Size(), sqliteWALLimitBytes)
 	}
 }
