@@ -128,7 +128,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go a.purgeLoop(bgCtx)
 	a.log.Info("listening", "addr", ln.Addr().String())
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(httpapi.Listener(ln)) }()
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)

@@ -282,25 +282,35 @@ func TestLinkDownload(t *testing.T) {
 		cases := []struct {
 			name, filename, contentType string
 			do                          func(filename string, body []byte) Delivered
+			// size is 4 KiB and the case's index when zero.
+			size int
 		}{
 			{"FNS inbound, a link without a leading slash", fnsName("9965", sub, "07_01_01"), "application/zip",
-				func(n string, b []byte) Delivered { return lkDeliverFNS(t, h, "", "gpr", n, b) }},
+				func(n string, b []byte) Delivered { return lkDeliverFNS(t, h, "", "gpr", n, b) }, 0},
+			// The host sends a download's first 64 KiB corked and the rest
+			// not; the parts must join up, in full and in every range.
+			{"FNS inbound, longer than the corked head", fnsName("9965", sub, "07_01_01"), "application/zip",
+				func(n string, b []byte) Delivered { return lkDeliverFNS(t, h, "", "gpr", n, b) }, 200<<10 + 3},
 			{"FNS mailing", "massreport.ZIP", "application/zip",
-				func(n string, b []byte) Delivered { return lkPublish(t, h, "fns", "9965", "", n, b) }},
+				func(n string, b []byte) Delivered { return lkPublish(t, h, "fns", "9965", "", n, b) }, 0},
 			{"PFR inbound, Cyrillic name with a space", "отчёт за 2024.zip", "application/zip",
 				func(n string, b []byte) Delivered {
 					return lkDeliverPFR(t, h, uuid.NewString(), "099-099-999999", n, b)
-				}},
+				}, 0},
 			{"Rosstat inbound, not a zip", "form-1.xml", "application/octet-stream",
 				func(n string, b []byte) Delivered {
 					return lkDeliverRosstat(t, h, uuid.NewString(), "1234567890", n, b)
-				}},
+				}, 0},
 			{"Rosstat mailing", "massreport1_3_1.zip", "application/zip",
-				func(n string, b []byte) Delivered { return lkPublish(t, h, "rosstat", "99-99", "", n, b) }},
+				func(n string, b []byte) Delivered { return lkPublish(t, h, "rosstat", "99-99", "", n, b) }, 0},
 		}
 		for i, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				body := lkBytes(uint64(100+i), 4096+i)
+				size := c.size
+				if size == 0 {
+					size = 4096 + i
+				}
+				body := lkBytes(uint64(100+i), size)
 				sum := sha256.Sum256(body)
 				etag := `"` + hex.EncodeToString(sum[:]) + `"`
 				d := c.do(c.filename, body)
@@ -345,6 +355,7 @@ func TestLinkDownload(t *testing.T) {
 					{header: "bytes=4000-", from: 4000, to: len(body) - 1},
 					{header: "bytes=-7", from: len(body) - 7, to: len(body) - 1},
 					{header: "bytes=100-999999", from: 100, to: len(body) - 1},
+					{header: "bytes=1000-150000", from: 1000, to: min(150000, len(body)-1)},
 					{header: "bytes=999999-", unsatisfied: true},
 				}
 				for _, r := range ranges {

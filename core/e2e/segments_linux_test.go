@@ -59,3 +59,46 @@ func TestDownloadLeavesInFullSegments(t *testing.T) {
 		}
 	})
 }
+
+// TestDownloadsFollowEachOtherOnOneConnection: downloads longer than the
+// head the host sends corked, whole and in a range that ends before the
+// file does, each send exactly their own bytes, so the next response on
+// the same connection reads as it should.
+func TestDownloadsFollowEachOtherOnOneConnection(t *testing.T) {
+	forEachBackend(t, hostConfig{}, func(t *testing.T, h *Host) {
+		body := lkBytes(43, 300<<10)
+		d := lkDeliverFNS(t, h, "", "gpr", fnsName("9965", fnsSubscriber(), "07_01_01"), body)
+
+		conn, err := net.Dial("tcp", strings.TrimPrefix(h.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		responses := bufio.NewReader(conn)
+		for _, r := range []struct {
+			rangeHeader string
+			want        []byte
+		}{
+			{"", body},
+			{"bytes=1000-200000", body[1000:200001]},
+			{"", body},
+		} {
+			request := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: reportgate\r\n", lkURL(d.Link))
+			if r.rangeHeader != "" {
+				request += "Range: " + r.rangeHeader + "\r\n"
+			}
+			if _, err := io.WriteString(conn, request+"\r\n"); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(responses, nil)
+			if err != nil {
+				t.Fatalf("GET (Range %q): %v", r.rangeHeader, err)
+			}
+			got, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil || !slices.Equal(got, r.want) {
+				t.Fatalf("GET (Range %q): status %d, %d bytes (%v); want the %d asked for", r.rangeHeader, resp.StatusCode, len(got), err, len(r.want))
+			}
+		}
+	})
+}

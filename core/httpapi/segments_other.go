@@ -2,8 +2,11 @@
 
 package httpapi
 
-import "net/http"
+import (
+	"errors"
+	"net"
+)
 
-// holdSegments does nothing where TCP_CORK is not to be had; see the
-// Linux version.
-func holdSegments(*http.Request) (release func()) { return func() {} }
+// setCork refuses where TCP_CORK is not to be had: downloads are served
+// uncorked.
+func setCork(*net.TCPConn, bool) error { return errors.ErrUnsupported }
