@@ -34,7 +34,15 @@ const operatorToken = "e2e-operator-token-0123456789"
 // binDir holds the binaries TestMain builds once for the whole suite.
 var binDir string
 
+// builtBinariesEnv names, to a test binary that a test starts, the
+// binaries its own TestMain built, so that it does not build them again.
+const builtBinariesEnv = "E2E_BUILT_BINARIES"
+
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(builtBinariesEnv); dir != "" {
+		binDir = dir
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "reportgate-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -207,6 +215,7 @@ func (h *Host) start(t *testing.T) {
 	cmd := exec.Command(filepath.Join(binDir, "reportgate"), "serve", "--config", h.cfgPath)
 	cmd.Dir = h.Dir
 	cmd.Env = append(os.Environ(), h.env...)
+	cmd.SysProcAttr = stopWithTestBinary()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
