@@ -25,25 +25,12 @@ func TestDownloadLeavesInFullSegments(t *testing.T) {
 		body := lkBytes(41, 16<<10)
 		d := lkDeliverFNS(t, h, "", "gpr", fnsName("9965", fnsSubscriber(), "07_01_01"), body)
 
-		conn, err := net.Dial("tcp", strings.TrimPrefix(h.URL, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: reportgate\r\n\r\n", lkURL(d.Link)); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK || !slices.Equal(got, body) {
-			t.Fatalf("GET %s: status %d, %d bytes (%v); want 200 and the package's %d", d.Link, resp.StatusCode, len(got), err, len(body))
+		conn := dialHost(t, h)
+		if status, got := conn.get(t, lkURL(d.Link), ""); status != http.StatusOK || !slices.Equal(got, body) {
+			t.Fatalf("GET %s: status %d, %d bytes; want 200 and the package's %d", d.Link, status, len(got), len(body))
 		}
 
-		raw, err := conn.(*net.TCPConn).SyscallConn()
+		raw, err := conn.SyscallConn()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,12 +56,7 @@ func TestDownloadsFollowEachOtherOnOneConnection(t *testing.T) {
 		body := lkBytes(43, 300<<10)
 		d := lkDeliverFNS(t, h, "", "gpr", fnsName("9965", fnsSubscriber(), "07_01_01"), body)
 
-		conn, err := net.Dial("tcp", strings.TrimPrefix(h.URL, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		responses := bufio.NewReader(conn)
+		conn := dialHost(t, h)
 		for _, r := range []struct {
 			rangeHeader string
 			want        []byte
@@ -83,22 +65,49 @@ func TestDownloadsFollowEachOtherOnOneConnection(t *testing.T) {
 			{"bytes=1000-200000", body[1000:200001]},
 			{"", body},
 		} {
-			request := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: reportgate\r\n", lkURL(d.Link))
-			if r.rangeHeader != "" {
-				request += "Range: " + r.rangeHeader + "\r\n"
-			}
-			if _, err := io.WriteString(conn, request+"\r\n"); err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.ReadResponse(responses, nil)
-			if err != nil {
-				t.Fatalf("GET (Range %q): %v", r.rangeHeader, err)
-			}
-			got, err := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err != nil || !slices.Equal(got, r.want) {
-				t.Fatalf("GET (Range %q): status %d, %d bytes (%v); want the %d asked for", r.rangeHeader, resp.StatusCode, len(got), err, len(r.want))
+			if status, got := conn.get(t, lkURL(d.Link), r.rangeHeader); !slices.Equal(got, r.want) {
+				t.Fatalf("GET (Range %q): status %d, %d bytes; want the %d asked for", r.rangeHeader, status, len(got), len(r.want))
 			}
 		}
 	})
+}
+
+// rawConn is a connection of its own to a host, for tests that watch
+// what one connection carries.
+type rawConn struct {
+	*net.TCPConn
+	responses *bufio.Reader
+}
+
+func dialHost(t *testing.T, h *Host) rawConn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return rawConn{conn.(*net.TCPConn), bufio.NewReader(conn)}
+}
+
+// get sends a GET of path, with a Range header unless rangeHeader is
+// empty, and reads its response whole.
+func (c rawConn) get(t *testing.T, path, rangeHeader string) (status int, body []byte) {
+	t.Helper()
+	request := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: reportgate\r\n", path)
+	if rangeHeader != "" {
+		request += "Range: " + rangeHeader + "\r\n"
+	}
+	if _, err := io.WriteString(c, request+"\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(c.responses, nil)
+	if err != nil {
+		t.Fatalf("GET %s (Range %q): %v", path, rangeHeader, err)
+	}
+	defer resp.Body.Close()
+	body, err = io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s (Range %q): %v", path, rangeHeader, err)
+	}
+	return resp.StatusCode, body
 }
