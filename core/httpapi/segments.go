@@ -36,10 +36,11 @@ func (l segmentListener) Accept() (net.Conn, error) {
 // (tcp_nopush).
 //
 // The cork comes off once the file's first corkedHeadBytes are sent
-// rather than when the response ends: on the benchmark's machine a
-// 1 MiB sendfile sent corked cost the host 0.31–0.38 ms of CPU against
-// 0.19–0.25 ms uncorked after its head, and the head-only cork served
-// 1.4× the downloads at c=8 and c=32 (hand runs, the hosts taking turns).
+// rather than when the response ends: on one of the benchmark's machines
+// a 1 MiB download corked to its end cost the host 0.27–0.38 ms of CPU,
+// against 0.19–0.31 ms with only its head corked, and the head-only cork
+// served 1.3–1.6 times the downloads at c=8 and c=32 (hand runs, the
+// hosts taking turns; bench/report/findings.md, change 22).
 type segmentConn struct {
 	*net.TCPConn
 	// corked is touched only by the goroutine serving the connection's
