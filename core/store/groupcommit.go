@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -23,15 +22,16 @@ type writeFunc func(ctx context.Context, tx *sqlx.Tx) error
 // 2,300–2,700 a second at c=32, each waiting in turn for the fsync
 // before it, where the same host without the fsync answered 6,100–6,500.
 // So on SQLite the writes that arrive while one commits wait together
-// (groupCommit), and the next commit takes them all in one transaction,
+// (a batchQueue), and the next commit takes them all in one transaction,
 // each in a savepoint of its own so that one failing leaves the others'.
 // Nothing waits on purpose: a write alone commits at once, as before.
 func (s *Store) commit(ctx context.Context, several bool, fn writeFunc) error {
 	if !s.queueWrites {
 		return s.commitAlone(ctx, several, fn)
 	}
-	return s.group.commit(s, &pendingWrite{ctx: ctx, several: several, fn: fn,
-		done: make(chan struct{}), lead: make(chan struct{})})
+	w := &pendingWrite{ctx: ctx, several: several, fn: fn}
+	s.writes.do(w, s.commitBatch)
+	return w.err
 }
 
 // commitAlone commits a write by itself: in a transaction of its own if
@@ -43,70 +43,16 @@ func (s *Store) commitAlone(ctx context.Context, several bool, fn writeFunc) err
 	return fn(ctx, nil)
 }
 
-// groupCommit queues SQLite's writes. The goroutine of the first write
-// to find no commit running leads: it commits every write waiting, its
-// own among them, then hands the lead to the first write that arrived
-// meanwhile. Writes thus take turns as they did on a mutex, and those
-// that queue behind a commit share the next one.
-//
-// database/sql has no such queue and SQLite offers none in-process (its
-// busy handler makes waiting writers sleep and retry, change 11 of the
-// benchmark findings), so it is written here.
-type groupCommit struct {
-	mu      sync.Mutex
-	waiting []*pendingWrite
-	leading bool
-}
-
-// pendingWrite is a write in the queue and, once done is closed, its
-// outcome.
+// pendingWrite is a write in SQLite's queue and, once its batch has run,
+// its outcome.
 type pendingWrite struct {
 	ctx     context.Context
 	several bool
 	fn      writeFunc
 	err     error
-	done    chan struct{}
-	// lead is closed when the write's goroutine is to commit the queue.
-	lead chan struct{}
 }
 
-func (g *groupCommit) commit(s *Store, w *pendingWrite) error {
-	g.mu.Lock()
-	g.waiting = append(g.waiting, w)
-	if g.leading {
-		g.mu.Unlock()
-		select {
-		case <-w.done:
-			return w.err
-		case <-w.lead:
-		}
-		g.mu.Lock()
-	}
-	g.leading = true
-	batch := g.waiting
-	g.waiting = nil
-	g.mu.Unlock()
-	// Deferred, so that a write that panics (a bug, which net/http
-	// recovers from) does not leave every later write waiting for a lead
-	// that never comes.
-	defer g.handOver()
-	s.commitBatch(batch)
-	return w.err
-}
-
-// handOver gives the lead to the first write that arrived during a
-// commit, or lets the next write lead.
-func (g *groupCommit) handOver() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.waiting) > 0 {
-		close(g.waiting[0].lead)
-	} else {
-		g.leading = false
-	}
-}
-
-// commitBatch commits the writes of a batch and closes each one's done.
+// commitBatch commits the writes of a batch, setting each one's err.
 func (s *Store) commitBatch(batch []*pendingWrite) {
 	finished := false
 	defer func() {
@@ -116,9 +62,6 @@ func (s *Store) commitBatch(batch []*pendingWrite) {
 			for _, w := range batch {
 				w.err = errors.New("commit: a write committed with this one panicked; neither was stored")
 			}
-		}
-		for _, w := range batch {
-			close(w.done)
 		}
 	}()
 	s.runBatch(batch)

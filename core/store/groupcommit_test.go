@@ -60,9 +60,7 @@ func awaitQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		s.group.mu.Lock()
-		queued := len(s.group.waiting)
-		s.group.mu.Unlock()
+		queued := s.writes.queuedLen()
 		if queued == n {
 			return
 		}

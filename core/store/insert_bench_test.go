@@ -16,7 +16,7 @@ import (
 // wait beside the mean: with the writers left to SQLite's busy handler
 // (queued=false) they sleep and retry, and the tail grows long; queued in
 // the process, those that wait behind a commit share the next one
-// (groupCommit).
+// (commit, a batchQueue).
 func BenchmarkConcurrentInsert(b *testing.B) {
 	for _, queued := range []bool{true, false} {
 		name := "queued"

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 const insertQuery = `INSERT INTO packages
@@ -263,7 +264,25 @@ func (s *Store) ByLink(ctx context.Context, path string) (*Package, error) {
 // changed is at 0. Read before a list, it tells whether the list read
 // after it is still current: a change committed between the two moves
 // the version past the one read, never the other way.
+//
+// On PostgreSQL the lookups that arrive while one runs wait together, and
+// the next reads all their gates in one query (a batchQueue): each is
+// read by a query that began after it arrived, so it sees every change
+// committed before. The version lookup was half the machine's CPU a kept
+// list of a gate: a host that skipped it served 1.78 times the lists at
+// c=32 (hand runs, the hosts taking turns). SQLite, in the process,
+// reads each at once.
 func (s *Store) GateVersion(ctx context.Context, direction, gate string) (int64, error) {
+	if s.dialect == SQLite {
+		return s.gateVersion(ctx, direction, gate)
+	}
+	l := &versionLookup{ctx: ctx, direction: direction, gate: gate}
+	s.versionLookups.do(l, s.lookUpVersions)
+	return l.version, l.err
+}
+
+// gateVersion reads one gate's version.
+func (s *Store) gateVersion(ctx context.Context, direction, gate string) (int64, error) {
 	stmt, err := s.stmt(ctx, `SELECT version FROM list_versions WHERE direction = ? AND gate = ?`)
 	if err != nil {
 		return 0, fmt.Errorf("read gate version: %w", err)
@@ -277,6 +296,75 @@ func (s *Store) GateVersion(ctx context.Context, direction, gate string) (int64,
 		return 0, fmt.Errorf("read gate version: %w", err)
 	}
 	return v, nil
+}
+
+// versionLookup is a gate version asked for on PostgreSQL and, once its
+// batch has run, the answer.
+type versionLookup struct {
+	ctx             context.Context
+	direction, gate string
+	version         int64
+	err             error
+}
+
+// lookUpVersions reads the versions of a batch of lookups, setting each
+// one's version or err. A lookup whose request is gone by now is left
+// out; the others are read in one query, which no one request's
+// cancellation stops.
+func (s *Store) lookUpVersions(batch []*versionLookup) {
+	if len(batch) == 1 {
+		l := batch[0]
+		l.version, l.err = s.gateVersion(l.ctx, l.direction, l.gate)
+		return
+	}
+	var live []*versionLookup
+	var directions, gates []string
+	for _, l := range batch {
+		if l.err = l.ctx.Err(); l.err == nil {
+			live = append(live, l)
+			directions = append(directions, l.direction)
+			gates = append(gates, l.gate)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	ctx := context.WithoutCancel(live[0].ctx)
+	versions, err := s.gateVersions(ctx, directions, gates)
+	for _, l := range live {
+		l.version, l.err = versions[gateKey{l.direction, l.gate}], err
+	}
+}
+
+type gateKey struct{ direction, gate string }
+
+// gateVersions reads the versions of several gates on PostgreSQL; a gate
+// never changed has none and reads as 0.
+func (s *Store) gateVersions(ctx context.Context, directions, gates []string) (map[gateKey]int64, error) {
+	stmt, err := s.stmt(ctx, `SELECT v.direction, v.gate, v.version FROM list_versions v
+		JOIN unnest(?::text[], ?::text[]) AS asked(direction, gate)
+		ON v.direction = asked.direction AND v.gate = asked.gate`)
+	if err != nil {
+		return nil, fmt.Errorf("read gate versions: %w", err)
+	}
+	rows, err := stmt.QueryContext(ctx, pq.Array(directions), pq.Array(gates))
+	if err != nil {
+		return nil, fmt.Errorf("read gate versions: %w", err)
+	}
+	defer rows.Close()
+	versions := make(map[gateKey]int64, len(gates))
+	for rows.Next() {
+		var k gateKey
+		var v int64
+		if err := rows.Scan(&k.direction, &k.gate, &v); err != nil {
+			return nil, fmt.Errorf("read gate versions: %w", err)
+		}
+		versions[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read gate versions: %w", err)
+	}
+	return versions, nil
 }
 
 // ByID returns the package with the id.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -95,6 +97,38 @@ func TestSQLitePragmas(t *testing.T) {
 				}
 				c.Close()
 			}
+		})
+	}
+}
+
+// TestFirstWritesAsManyAsThePoolGoThrough: as many transactions as the
+// pool has connections, each the first write of its kind since the
+// store opened, all commit. Each once prepared its statement on the pool
+// from inside its transaction, waiting for a second connection, and
+// they waited for each other until their requests gave up.
+func TestFirstWritesAsManyAsThePoolGoThrough(t *testing.T) {
+	for _, db := range storetest.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			const connections = 2
+			migrated := openMigrated(t, db)
+			migrated.Close()
+			s, err := Open(context.Background(), db.URL, WithMaxConnections(connections))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			var wg sync.WaitGroup
+			for i := range 4 * connections {
+				wg.Go(func() {
+					// A delivery is several statements in a transaction.
+					if err := s.Insert(ctx, deliveryPackage(fmt.Sprintf("guid-%d", i), "gate")); err != nil {
+						t.Errorf("delivery %d: %v", i, err)
+					}
+				})
+			}
+			wg.Wait()
 		})
 	}
 }

@@ -40,10 +40,13 @@ type Store struct {
 	dialect Dialect
 	// stmts holds the hot queries prepared, by their text; see stmt.
 	stmts sync.Map
-	// queueWrites is set for SQLite: writes then queue in group and
+	// queueWrites is set for SQLite: writes then queue in writes and
 	// commit together (see commit).
 	queueWrites bool
-	group       groupCommit
+	writes      batchQueue[*pendingWrite]
+	// versionLookups queues PostgreSQL's gate version lookups (see
+	// GateVersion).
+	versionLookups batchQueue[*versionLookup]
 }
 
 // Option tunes how Open connects.
@@ -213,12 +216,28 @@ func (s *Store) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
 }
 
 // stmtIn is stmt's prepared query, bound to tx when there is one.
+//
+// Within a transaction, a query not prepared yet is prepared on the
+// transaction's own connection, and on the pool in the background for the
+// next time. Preparing it on the pool here would wait for a second
+// connection while the transaction holds one: as many writers as the pool
+// has connections, each the first of its kind after a start, waited for
+// each other for good.
 func (s *Store) stmtIn(ctx context.Context, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
-	stmt, err := s.stmt(ctx, query)
-	if err != nil || tx == nil {
-		return stmt, err
+	if tx == nil {
+		return s.stmt(ctx, query)
 	}
-	return tx.StmtxContext(ctx, stmt), nil
+	if v, ok := s.stmts.Load(query); ok {
+		return tx.StmtxContext(ctx, v.(*sqlx.Stmt)), nil
+	}
+	// A prepare that fails leaves the query to be prepared again; the
+	// store may be closed by then, and nothing waits for it.
+	go func() { _, _ = s.stmt(context.WithoutCancel(ctx), query) }()
+	prepared, err := tx.PreparexContext(ctx, s.rebind(query))
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	return prepared, nil
 }
 
 // Migrate applies every pending migration and returns the versions it
