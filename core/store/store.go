@@ -217,15 +217,22 @@ func (s *Store) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
 
 // stmtIn is stmt's prepared query, bound to tx when there is one.
 //
-// Within a transaction, a query not prepared yet is prepared on the
-// transaction's own connection, and on the pool in the background for the
-// next time. Preparing it on the pool here would wait for a second
-// connection while the transaction holds one: as many writers as the pool
-// has connections, each the first of its kind after a start, waited for
-// each other for good.
+// On PostgreSQL, within a transaction, a query not prepared yet is
+// prepared on the transaction's own connection, and on the pool in the
+// background for the next time. Preparing it on the pool there would wait
+// for a second connection while the transaction holds one: as many
+// writers as the pool has connections, each the first of its kind after a
+// start, waited for each other for good. SQLite's writes take turns, one
+// transaction at a time (commit), so a second connection always comes
+// free, and a prepare in the background would only take read locks
+// beside the writer.
 func (s *Store) stmtIn(ctx context.Context, tx *sqlx.Tx, query string) (*sqlx.Stmt, error) {
-	if tx == nil {
-		return s.stmt(ctx, query)
+	if tx == nil || s.queueWrites {
+		stmt, err := s.stmt(ctx, query)
+		if err != nil || tx == nil {
+			return stmt, err
+		}
+		return tx.StmtxContext(ctx, stmt), nil
 	}
 	if v, ok := s.stmts.Load(query); ok {
 		return tx.StmtxContext(ctx, v.(*sqlx.Stmt)), nil
