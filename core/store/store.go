@@ -76,12 +76,11 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 	for _, opt := range opts {
 		opt(&o)
 	}
-	dialect, dsn, err := ParseURL(databaseURL)
+	dialect, dsn, err := parseURL(databaseURL, o.sqliteMmapBytes)
 	if err != nil {
 		return nil, err
 	}
 	if dialect == SQLite {
-		dsn = sqliteDSN(SQLitePath(databaseURL), o.sqliteMmapBytes)
 		// The embedded database lives where the operator says, such as
 		// data/ of a fresh checkout; its folder is made, as storage.dir is.
 		if err := os.MkdirAll(filepath.Dir(SQLitePath(databaseURL)), 0o750); err != nil {
@@ -115,6 +114,11 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 // ParseURL splits a database URL into its dialect and the driver's DSN,
 // with the store's default settings.
 func ParseURL(databaseURL string) (Dialect, string, error) {
+	return parseURL(databaseURL, DefaultSQLiteMmapBytes)
+}
+
+// parseURL is ParseURL with a SQLite file's memory map as given.
+func parseURL(databaseURL string, sqliteMmapBytes int64) (Dialect, string, error) {
 	switch {
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		if _, err := url.Parse(databaseURL); err != nil {
@@ -126,7 +130,7 @@ func ParseURL(databaseURL string) (Dialect, string, error) {
 		if path == "" {
 			return "", "", errors.New("sqlite URL names no file: want sqlite:PATH")
 		}
-		return SQLite, sqliteDSN(path, DefaultSQLiteMmapBytes), nil
+		return SQLite, sqliteDSN(path, sqliteMmapBytes), nil
 	default:
 		return "", "", errors.New("unknown database: want postgres://… or sqlite:PATH")
 	}
