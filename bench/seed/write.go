@@ -51,18 +51,23 @@ func writePostgres(ctx context.Context, dbURL string, g *generator) error {
 	if err != nil {
 		return fmt.Errorf("copy subscribers: %w", err)
 	}
-	// The gates' versions (migration 00003) are counted once, after the
-	// COPY, as the trigger would have counted them row by row: in one
-	// transaction of a million rows, each gate's version row would
-	// otherwise be updated thousands of times over its own dead versions,
-	// which made the COPY five times slower.
+	// The gates' and the mailings' versions (migrations 00003 and 00004)
+	// are counted once, after the COPY, as the triggers would have counted
+	// them row by row: in one transaction of a million rows, each version
+	// row would otherwise be updated thousands of times over its own dead
+	// versions, which made the COPY five times slower.
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `ALTER TABLE packages DISABLE TRIGGER packages_list_version_insert`); err != nil {
-		return fmt.Errorf("disable the version trigger: %w", err)
+	for _, q := range []string{
+		`ALTER TABLE packages DISABLE TRIGGER packages_list_version_insert`,
+		`ALTER TABLE packages DISABLE TRIGGER packages_mailing_version_insert`,
+	} {
+		if _, err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("disable the version triggers: %w", err)
+		}
 	}
 	next, stop := iter.Pull(g.rows())
 	defer stop()
@@ -82,11 +87,14 @@ func writePostgres(ctx context.Context, dbURL string, g *generator) error {
 	}
 	for _, q := range []string{
 		`ALTER TABLE packages ENABLE TRIGGER packages_list_version_insert`,
+		`ALTER TABLE packages ENABLE TRIGGER packages_mailing_version_insert`,
 		`INSERT INTO list_versions (direction, gate, version)
 			SELECT direction, gate, count(*) FROM packages WHERE kind = 'inbound' AND gate IS NOT NULL GROUP BY direction, gate`,
+		`INSERT INTO mailing_versions (direction, version)
+			SELECT direction, count(*) FROM packages WHERE kind = 'mailing' GROUP BY direction`,
 	} {
 		if _, err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("count the gates' versions: %w", err)
+			return fmt.Errorf("count the versions: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

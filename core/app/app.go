@@ -87,7 +87,7 @@ func Open(ctx context.Context, cfg *config.Config, load Loader, logOut io.Writer
 		return nil, err
 	}
 	a.server = httpapi.New(httpapi.Options{
-		Store: st, Links: links, GateLists: httpapi.NewGateLists(cfg.Lists.CacheBytes), Blobs: a.blobs, Location: cfg.Location,
+		Store: st, Links: links, KeptLists: httpapi.NewKeptLists(cfg.Lists.CacheBytes), Blobs: a.blobs, Location: cfg.Location,
 		MaxPackageBytes: cfg.Limits.MaxPackageBytes, OperatorTokens: cfg.Operator.Tokens,
 		CallTimeout: cfg.Plugins.CallTimeout, Logger: a.log, Ready: a.ready,
 		Reload: func(ctx context.Context) (any, error) { return a.Reload(ctx) },

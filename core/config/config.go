@@ -103,8 +103,8 @@ type Links struct {
 
 // Lists tunes the subscribers' lists.
 type Lists struct {
-	// CacheBytes bounds the rendered lists of gates kept in memory, in
-	// all; with 0 every list is read from the database.
+	// CacheBytes bounds the rendered lists of gates and massreports kept
+	// in memory, in all; with 0 every one is read from the database.
 	CacheBytes int `koanf:"cache_bytes"`
 }
 

@@ -48,7 +48,7 @@ func TestGateListFollowsEveryChange(t *testing.T) {
 
 		// A change that leaves the gate's version as it was is not seen:
 		// the list comes from memory. Moving the version shows it.
-		renameBehindVersion(t, st, p3.ID, "renamed.zip")
+		renameBehindVersion(t, st, "packages_list_version_update", p3.ID, "renamed.zip")
 		if got := listedField(t, h, list, "filename"); !slices.Equal(got, []string{"three.zip"}) {
 			t.Fatalf("listed %v before the version moved, want the kept [three.zip]", got)
 		}
@@ -61,8 +61,8 @@ func TestGateListFollowsEveryChange(t *testing.T) {
 	})
 }
 
-// With lists.cache_bytes 0 no list is kept: a change the version does not
-// see shows at once.
+// With lists.cache_bytes 0 no list and no massreport is kept: a change
+// the version does not see shows at once.
 func TestGateListsOff(t *testing.T) {
 	forEachBackend(t, hostConfig{env: []string{"REPORTGATE_LISTS__CACHE_BYTES=0"}}, func(t *testing.T, h *Host) {
 		const list = "/fns/packages?type=1c&gate=gate-kept"
@@ -70,18 +70,29 @@ func TestGateListsOff(t *testing.T) {
 		if got := listedField(t, h, list, "filename"); !slices.Equal(got, []string{"one.zip"}) {
 			t.Fatalf("listed %v, want [one.zip]", got)
 		}
-		renameBehindVersion(t, h.Store(t), p.ID, "renamed.zip")
+		renameBehindVersion(t, h.Store(t), "packages_list_version_update", p.ID, "renamed.zip")
 		if got := listedField(t, h, list, "filename"); !slices.Equal(got, []string{"renamed.zip"}) {
 			t.Fatalf("listed %v, want [renamed.zip]", got)
+		}
+
+		const massreport = "/fns/massreport?code=7700"
+		mrAwayFromMidnight(t)
+		m := lkPublish(t, h, "fns", "7700", "", "mass.zip", []byte("mass"))
+		if got := listedField(t, h, massreport, "filename"); !slices.Equal(got, []string{"mass.zip"}) {
+			t.Fatalf("massreport %v, want [mass.zip]", got)
+		}
+		renameBehindVersion(t, h.Store(t), "packages_mailing_version_update", m.ID, "renamed.zip")
+		if got := listedField(t, h, massreport, "filename"); !slices.Equal(got, []string{"renamed.zip"}) {
+			t.Fatalf("massreport %v, want [renamed.zip]", got)
 		}
 	})
 }
 
-// renameBehindVersion renames a package without moving its gate's
+// renameBehindVersion renames a package without moving its list's
 // version, by dropping the trigger that would.
-func renameBehindVersion(t *testing.T, st *store.Store, id, filename string) {
+func renameBehindVersion(t *testing.T, st *store.Store, trigger, id, filename string) {
 	t.Helper()
-	drop := `DROP TRIGGER packages_list_version_update`
+	drop := `DROP TRIGGER ` + trigger
 	if st.Dialect() == store.Postgres {
 		drop += ` ON packages`
 	}
@@ -91,6 +102,69 @@ func renameBehindVersion(t *testing.T, st *store.Store, id, filename string) {
 	if _, err := st.DB().Exec(st.DB().Rebind(`UPDATE packages SET filename = ? WHERE id = ?`), filename, id); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A massreport is kept in memory, and follows every change to the
+// direction's mailings: a mailing published, whatever its office, and a
+// change made to the database by another writer than this host. A
+// subscriber's DELETE of a mailing's link changes nothing: the mailing is
+// every subscriber's and stays listed. Only when the direction's mailing
+// version is left as it was does the host answer from memory, which the
+// end of the test shows by changing a row behind the version's back.
+func TestMassreportFollowsEveryChange(t *testing.T) {
+	forEachBackend(t, hostConfig{}, func(t *testing.T, h *Host) {
+		mrAwayFromMidnight(t)
+		const office, all = "/fns/massreport?code=7700", "/fns/massreport"
+		m1 := lkPublish(t, h, "fns", "7700", "", "one.zip", []byte("one"))
+		wantListed(t, h, office, m1.Link)
+		wantListed(t, h, office, m1.Link)
+		wantListed(t, h, all, m1.Link)
+
+		// Another office's mailing shows in the massreport of every office
+		// and leaves this office's as it is; Rosstat's shows in neither.
+		m2 := lkPublish(t, h, "fns", "7701", "", "two.zip", []byte("two"))
+		lkPublish(t, h, "rosstat", "77-00", "", "rosstat.zip", []byte("r"))
+		wantListed(t, h, office, m1.Link)
+		wantListed(t, h, all, m1.Link, m2.Link)
+
+		m3 := lkPublish(t, h, "fns", "7700", "", "three.zip", []byte("three"))
+		wantListed(t, h, office, m1.Link, m3.Link)
+		wantListed(t, h, all, m1.Link, m2.Link, m3.Link)
+
+		st := h.Store(t)
+		ctx := context.Background()
+		before, err := st.MailingVersion(ctx, "fns")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp := h.Delete(t, "/"+m1.Link); resp.Status != http.StatusNoContent {
+			t.Fatalf("DELETE of a mailing: status %d: %s", resp.Status, resp.Body)
+		}
+		if after, err := st.MailingVersion(ctx, "fns"); err != nil || after != before {
+			t.Fatalf("a DELETE of a mailing's link moved FNS's mailing version from %d to %d (%v)", before, after, err)
+		}
+		wantListed(t, h, office, m1.Link, m3.Link)
+
+		// Another writer of the same database: the host did not make this
+		// change, and still shows it.
+		if _, err := st.DB().Exec(st.DB().Rebind(`DELETE FROM packages WHERE id = ?`), m3.ID); err != nil {
+			t.Fatal(err)
+		}
+		wantListed(t, h, office, m1.Link)
+
+		// A change that leaves the version as it was is not seen: the
+		// massreport comes from memory. Moving the version shows it.
+		renameBehindVersion(t, st, "packages_mailing_version_update", m1.ID, "renamed.zip")
+		if got := listedField(t, h, office, "filename"); !slices.Equal(got, []string{"one.zip"}) {
+			t.Fatalf("massreport %v before the version moved, want the kept [one.zip]", got)
+		}
+		if _, err := st.DB().Exec(`UPDATE mailing_versions SET version = version + 1 WHERE direction = 'fns'`); err != nil {
+			t.Fatal(err)
+		}
+		if got := listedField(t, h, office, "filename"); !slices.Equal(got, []string{"renamed.zip"}) {
+			t.Fatalf("massreport %v after the version moved, want [renamed.zip]", got)
+		}
+	})
 }
 
 // wantListed fails unless the list shows exactly the links, in order; "*"

@@ -45,8 +45,9 @@ type Options struct {
 	Store *store.Store
 	// Links resolves the download links; nil looks every one up in Store.
 	Links *store.LinkCache
-	// GateLists keeps rendered lists of a gate; nil keeps none.
-	GateLists *GateLists
+	// KeptLists keeps rendered lists of a gate and massreports; nil keeps
+	// none.
+	KeptLists *KeptLists
 	Blobs     blob.Store
 	Location  *time.Location
 	// MaxPackageBytes caps an uploaded file.

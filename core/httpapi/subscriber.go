@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bufio"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/reportgate/reportgate/core/store"
@@ -63,7 +62,7 @@ func (s *Server) list(m *Mounted) http.HandlerFunc {
 		query := func(each func(*store.Row) error) error {
 			return s.opts.Store.EachInbound(r.Context(), filter, shape, each)
 		}
-		if filter.Gate == "" || filter.GUID != "" || s.opts.GateLists == nil {
+		if filter.Gate == "" || filter.GUID != "" || s.opts.KeptLists == nil {
 			s.stream(w, r, m, op.Response, 0, query)
 			return
 		}
@@ -74,17 +73,8 @@ func (s *Server) list(m *Mounted) http.HandlerFunc {
 			writeDirectionFailure(w, m, s.serverFailure("read the list", err))
 			return
 		}
-		key := gateListKey{dir: m.Dir, typ: filter.Type, gate: filter.Gate}
-		if body, ok := s.opts.GateLists.get(key, version); ok {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-			w.WriteHeader(http.StatusOK)
-			w.Write(body)
-			return
-		}
-		if body := s.stream(w, r, m, op.Response, s.opts.GateLists.maxEntry, query); body != nil {
-			s.opts.GateLists.keep(key, version, body)
-		}
+		key := keptListKey{dir: m.Dir, op: sdk.OpList, typ: filter.Type, gate: filter.Gate}
+		s.serveKept(w, r, m, op.Response, key, version, query)
 	}
 }
 
@@ -103,9 +93,23 @@ func (s *Server) massreport(m *Mounted) http.HandlerFunc {
 		filter := store.MailingFilter{
 			Direction: m.Dir.Name(), Code: bound.Fields[sdk.FieldCode], Since: since, Until: until,
 		}
-		s.stream(w, r, m, op.Response, 0, func(each func(*store.Row) error) error {
+		query := func(each func(*store.Row) error) error {
 			return s.opts.Store.EachMailing(r.Context(), filter, shape, each)
-		})
+		}
+		if s.opts.KeptLists == nil {
+			s.stream(w, r, m, op.Response, 0, query)
+			return
+		}
+		// Every subscriber of an office asks for the same massreport, and
+		// a direction's mailings change only when one is published: it is
+		// answered from memory while they are unchanged.
+		version, err := s.opts.Store.MailingVersion(r.Context(), filter.Direction)
+		if err != nil {
+			writeDirectionFailure(w, m, s.serverFailure("read the massreport", err))
+			return
+		}
+		key := keptListKey{dir: m.Dir, op: sdk.OpMassreport, code: filter.Code, since: instantOf(since), until: instantOf(until)}
+		s.serveKept(w, r, m, op.Response, key, version, query)
 	}
 }
 

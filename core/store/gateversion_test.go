@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/reportgate/reportgate/core/store"
 )
@@ -59,6 +60,65 @@ func TestGateVersion(t *testing.T) {
 			s.write()
 			if g1, g2, pfr := version("fns", "g1"), version("fns", "g2"), version("pfr", "g1"); g1 != s.g1 || g2 != s.g2 || pfr != s.pfrOfG1 {
 				t.Fatalf("after %s: fns g1 %d, g2 %d, pfr g1 %d; want %d, %d, %d", s.name, g1, g2, pfr, s.g1, s.g2, s.pfrOfG1)
+			}
+		}
+	})
+}
+
+// TestMailingVersion: every change to a direction's mass mailings moves
+// the direction's mailing version, by whichever statement it is made; a
+// write that leaves a mailing's row as it was, a subscriber's DELETE of
+// its link among them, and writes to other packages do not.
+func TestMailingVersion(t *testing.T) {
+	forEach(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		db := st.DB()
+		version := func(direction string) int64 {
+			t.Helper()
+			v, err := st.MailingVersion(ctx, direction)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		exec := func(query string, args ...any) {
+			t.Helper()
+			if _, err := db.Exec(db.Rebind(query), args...); err != nil {
+				t.Fatalf("%s: %v", query, err)
+			}
+		}
+		if v := version("fns"); v != 0 {
+			t.Fatalf("a direction with no mailing is at %d, want 0", v)
+		}
+		first := pkg("fns", store.KindMailing, code("7700"))
+		steps := []struct {
+			name         string
+			write        func()
+			fns, rosstat int64
+		}{
+			{"an FNS mailing", func() { insert(t, st, first) }, 1, 0},
+			{"another", func() { insert(t, st, pkg("fns", store.KindMailing, code("7701"))) }, 2, 0},
+			{"a Rosstat mailing", func() { insert(t, st, pkg("rosstat", store.KindMailing, code("99-99"))) }, 2, 1},
+			{"an inbound package and an upload", func() {
+				insert(t, st, pkg("fns", store.KindInbound, typ("1c"), gate("g1")), pkg("fns", store.KindUpload, typ("1c")))
+			}, 2, 1},
+			{"a subscriber's DELETE of a mailing's link", func() {
+				if _, err := st.MarkDeleted(ctx, string(first.LinkPath), []string{"fns"}, t0.Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			}, 2, 1},
+			{"a DELETE of an inbound package", func() {
+				exec(`UPDATE packages SET deleted_at = date_in WHERE kind = 'inbound'`)
+			}, 2, 1},
+			{"a mailing's file renamed", func() { exec(`UPDATE packages SET filename = 'renamed.zip' WHERE id = ?`, first.ID) }, 3, 1},
+			{"a mailing moved to Rosstat", func() { exec(`UPDATE packages SET direction = 'rosstat' WHERE id = ?`, first.ID) }, 4, 2},
+			{"a Rosstat mailing removed", func() { exec(`DELETE FROM packages WHERE id = ?`, first.ID) }, 4, 3},
+			{"an inbound package removed", func() { exec(`DELETE FROM packages WHERE kind = 'inbound'`) }, 4, 3},
+		}
+		for _, s := range steps {
+			s.write()
+			if fns, rosstat := version("fns"), version("rosstat"); fns != s.fns || rosstat != s.rosstat {
+				t.Fatalf("after %s: fns %d, rosstat %d; want %d, %d", s.name, fns, rosstat, s.fns, s.rosstat)
 			}
 		}
 	})

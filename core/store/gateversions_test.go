@@ -12,10 +12,10 @@ import (
 )
 
 // TestPostgresGateVersionsReadTogether: one batch of lookups reads each
-// gate's version as a lookup of its own would: gates changed once or
-// more, a gate never changed (0), a gate asked for twice, a gate of the
-// same name in another direction, and a lookup whose request is gone,
-// which fails alone.
+// version as a lookup of its own would: gates changed once or more, a
+// gate never changed (0), a gate asked for twice, a gate of the same name
+// in another direction, directions' mailings beside the gates, and
+// lookups whose request is gone, which fail alone.
 func TestPostgresGateVersionsReadTogether(t *testing.T) {
 	ctx := context.Background()
 	s := openMigrated(t, storetest.Postgres(t))
@@ -32,16 +32,30 @@ func TestPostgresGateVersionsReadTogether(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// FNS's mailings change more often than Rosstat's.
+	for i, direction := range []string{"fns", "fns", "rosstat"} {
+		mailing := uploadPackage()
+		mailing.Direction, mailing.Kind, mailing.Code = direction, KindMailing, NullString(fmt.Sprintf("%04d", i))
+		mailing.Link = NullString("/" + direction + "/" + mailing.UID + "/m.zip")
+		mailing.LinkPath = mailing.Link[1:]
+		if err := s.Insert(ctx, mailing); err != nil {
+			t.Fatal(err)
+		}
+	}
 	gone, cancel := context.WithCancel(ctx)
 	cancel()
 
 	batch := []*versionLookup{
-		{ctx: ctx, direction: "fns", gate: "gate-a"},
-		{ctx: ctx, direction: "fns", gate: "gate-b"},
-		{ctx: ctx, direction: "fns", gate: "gate-never"},
-		{ctx: gone, direction: "fns", gate: "gate-a"},
-		{ctx: ctx, direction: "fns", gate: "gate-a"},
-		{ctx: ctx, direction: "pfr", gate: "gate-b"},
+		{ctx: ctx, key: versionKey{direction: "fns", gate: "gate-a"}},
+		{ctx: ctx, key: versionKey{direction: "fns", gate: "gate-b"}},
+		{ctx: ctx, key: versionKey{direction: "fns", gate: "gate-never"}},
+		{ctx: gone, key: versionKey{direction: "fns", gate: "gate-a"}},
+		{ctx: ctx, key: versionKey{direction: "fns", gate: "gate-a"}},
+		{ctx: ctx, key: versionKey{direction: "pfr", gate: "gate-b"}},
+		{ctx: ctx, key: versionKey{direction: "fns", mailings: true}},
+		{ctx: ctx, key: versionKey{direction: "rosstat", mailings: true}},
+		{ctx: ctx, key: versionKey{direction: "pfr", mailings: true}},
+		{ctx: gone, key: versionKey{direction: "fns", mailings: true}},
 	}
 	s.lookUpVersions(batch)
 	for i, l := range batch {
@@ -51,17 +65,21 @@ func TestPostgresGateVersionsReadTogether(t *testing.T) {
 			}
 			continue
 		}
-		want, err := s.gateVersion(ctx, l.direction, l.gate)
+		want, err := s.versionAlone(ctx, l.key)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if l.err != nil || l.version != want {
-			t.Errorf("lookup %d (%s %s): %d, %v; want %d as read alone", i, l.direction, l.gate, l.version, l.err, want)
+			t.Errorf("lookup %d (%+v): %d, %v; want %d as read alone", i, l.key, l.version, l.err, want)
 		}
 	}
 	if batch[0].version == 0 || batch[0].version == batch[1].version || batch[2].version != 0 || batch[1].version == batch[5].version {
 		t.Errorf("versions %d, %d, %d, %d: want FNS's gate-a and gate-b and PFR's gate-b apart from 0 and each other, and 0 for a gate never changed",
 			batch[0].version, batch[1].version, batch[5].version, batch[2].version)
+	}
+	if batch[6].version == 0 || batch[6].version == batch[7].version || batch[7].version == 0 || batch[8].version != 0 {
+		t.Errorf("mailing versions %d, %d, %d: want FNS's and Rosstat's apart from 0 and each other, and 0 for PFR, which has none",
+			batch[6].version, batch[7].version, batch[8].version)
 	}
 }
 
@@ -103,7 +121,7 @@ func TestPostgresGateVersionsQueueBehindALookup(t *testing.T) {
 	close(hold)
 	wg.Wait()
 	for i, v := range got {
-		want, err := s.gateVersion(ctx, "fns", fmt.Sprintf("gate-%d", i))
+		want, err := s.versionAlone(ctx, versionKey{direction: "fns", gate: fmt.Sprintf("gate-%d", i)})
 		if err != nil {
 			t.Fatal(err)
 		}

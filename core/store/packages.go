@@ -266,45 +266,69 @@ func (s *Store) ByLink(ctx context.Context, path string) (*Package, error) {
 // the version past the one read, never the other way.
 //
 // On PostgreSQL the lookups that arrive while one runs wait together, and
-// the next reads all their gates in one query (a batchQueue): each is
+// the next reads all their versions in one query (a batchQueue): each is
 // read by a query that began after it arrived, so it sees every change
 // committed before. The version lookup was half the machine's CPU a kept
 // list of a gate: a host that skipped it served 1.78 times the lists at
 // c=32 (hand runs, the hosts taking turns). SQLite, in the process,
 // reads each at once.
 func (s *Store) GateVersion(ctx context.Context, direction, gate string) (int64, error) {
+	return s.version(ctx, versionKey{direction: direction, gate: gate})
+}
+
+// MailingVersion counts the changes to a direction's mass mailings, as
+// GateVersion does a gate's inbound packages (migration 00004): a mailing
+// published, changed or removed moves it on; a write that leaves a
+// mailing's row as it was does not. A direction never changed is at 0.
+func (s *Store) MailingVersion(ctx context.Context, direction string) (int64, error) {
+	return s.version(ctx, versionKey{direction: direction, mailings: true})
+}
+
+// versionKey names what a version counts: the changes to a gate's inbound
+// packages in a direction, or, with mailings, to a direction's mass
+// mailings.
+type versionKey struct {
+	direction, gate string
+	mailings        bool
+}
+
+func (s *Store) version(ctx context.Context, key versionKey) (int64, error) {
 	if s.dialect == SQLite {
-		return s.gateVersion(ctx, direction, gate)
+		return s.versionAlone(ctx, key)
 	}
-	l := &versionLookup{ctx: ctx, direction: direction, gate: gate}
+	l := &versionLookup{ctx: ctx, key: key}
 	s.versionLookups.do(l, s.lookUpVersions)
 	return l.version, l.err
 }
 
-// gateVersion reads one gate's version.
-func (s *Store) gateVersion(ctx context.Context, direction, gate string) (int64, error) {
-	stmt, err := s.stmt(ctx, `SELECT version FROM list_versions WHERE direction = ? AND gate = ?`)
+// versionAlone reads one version.
+func (s *Store) versionAlone(ctx context.Context, key versionKey) (int64, error) {
+	query, args := `SELECT version FROM list_versions WHERE direction = ? AND gate = ?`, []any{key.direction, key.gate}
+	if key.mailings {
+		query, args = `SELECT version FROM mailing_versions WHERE direction = ?`, []any{key.direction}
+	}
+	stmt, err := s.stmt(ctx, query)
 	if err != nil {
-		return 0, fmt.Errorf("read gate version: %w", err)
+		return 0, fmt.Errorf("read list version: %w", err)
 	}
 	var v int64
-	err = stmt.QueryRowContext(ctx, direction, gate).Scan(&v)
+	err = stmt.QueryRowContext(ctx, args...).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read gate version: %w", err)
+		return 0, fmt.Errorf("read list version: %w", err)
 	}
 	return v, nil
 }
 
-// versionLookup is a gate version asked for on PostgreSQL and, once its
-// batch has run, the answer.
+// versionLookup is a version asked for on PostgreSQL and, once its batch
+// has run, the answer.
 type versionLookup struct {
-	ctx             context.Context
-	direction, gate string
-	version         int64
-	err             error
+	ctx     context.Context
+	key     versionKey
+	version int64
+	err     error
 }
 
 // lookUpVersions reads the versions of a batch of lookups, setting each
@@ -314,55 +338,65 @@ type versionLookup struct {
 func (s *Store) lookUpVersions(batch []*versionLookup) {
 	if len(batch) == 1 {
 		l := batch[0]
-		l.version, l.err = s.gateVersion(l.ctx, l.direction, l.gate)
+		l.version, l.err = s.versionAlone(l.ctx, l.key)
 		return
 	}
 	var live []*versionLookup
-	var directions, gates []string
+	var gateDirections, gates, mailingDirections []string
 	for _, l := range batch {
-		if l.err = l.ctx.Err(); l.err == nil {
-			live = append(live, l)
-			directions = append(directions, l.direction)
-			gates = append(gates, l.gate)
+		if l.err = l.ctx.Err(); l.err != nil {
+			continue
+		}
+		live = append(live, l)
+		if l.key.mailings {
+			mailingDirections = append(mailingDirections, l.key.direction)
+		} else {
+			gateDirections = append(gateDirections, l.key.direction)
+			gates = append(gates, l.key.gate)
 		}
 	}
 	if len(live) == 0 {
 		return
 	}
 	ctx := context.WithoutCancel(live[0].ctx)
-	versions, err := s.gateVersions(ctx, directions, gates)
+	versions, err := s.versions(ctx, gateDirections, gates, mailingDirections)
 	for _, l := range live {
-		l.version, l.err = versions[gateKey{l.direction, l.gate}], err
+		l.version, l.err = versions[l.key], err
 	}
 }
 
-type gateKey struct{ direction, gate string }
-
-// gateVersions reads the versions of several gates on PostgreSQL; a gate
-// never changed has none and reads as 0.
-func (s *Store) gateVersions(ctx context.Context, directions, gates []string) (map[gateKey]int64, error) {
+// versions reads, on PostgreSQL, the versions of several gates, given as
+// a direction and a gate each, and of several directions' mailings, in
+// one query; what was never changed has no row and reads as 0.
+func (s *Store) versions(ctx context.Context, gateDirections, gates, mailingDirections []string) (map[versionKey]int64, error) {
 	stmt, err := s.stmt(ctx, `SELECT v.direction, v.gate, v.version FROM list_versions v
 		JOIN unnest(?::text[], ?::text[]) AS asked(direction, gate)
-		ON v.direction = asked.direction AND v.gate = asked.gate`)
+		ON v.direction = asked.direction AND v.gate = asked.gate
+		UNION ALL
+		SELECT m.direction, NULL, m.version FROM mailing_versions m WHERE m.direction = ANY(?::text[])`)
 	if err != nil {
-		return nil, fmt.Errorf("read gate versions: %w", err)
+		return nil, fmt.Errorf("read list versions: %w", err)
 	}
-	rows, err := stmt.QueryContext(ctx, pq.Array(directions), pq.Array(gates))
+	rows, err := stmt.QueryContext(ctx, pq.Array(gateDirections), pq.Array(gates), pq.Array(mailingDirections))
 	if err != nil {
-		return nil, fmt.Errorf("read gate versions: %w", err)
+		return nil, fmt.Errorf("read list versions: %w", err)
 	}
 	defer rows.Close()
-	versions := make(map[gateKey]int64, len(gates))
+	versions := make(map[versionKey]int64, len(gates)+len(mailingDirections))
 	for rows.Next() {
-		var k gateKey
-		var v int64
-		if err := rows.Scan(&k.direction, &k.gate, &v); err != nil {
-			return nil, fmt.Errorf("read gate versions: %w", err)
+		var (
+			k    versionKey
+			gate sql.NullString
+			v    int64
+		)
+		if err := rows.Scan(&k.direction, &gate, &v); err != nil {
+			return nil, fmt.Errorf("read list versions: %w", err)
 		}
+		k.gate, k.mailings = gate.String, !gate.Valid
 		versions[k] = v
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read gate versions: %w", err)
+		return nil, fmt.Errorf("read list versions: %w", err)
 	}
 	return versions, nil
 }

@@ -44,8 +44,8 @@ type Store struct {
 	// commit together (see commit).
 	queueWrites bool
 	writes      batchQueue[*pendingWrite]
-	// versionLookups queues PostgreSQL's gate version lookups (see
-	// GateVersion).
+	// versionLookups queues PostgreSQL's version lookups of gates and of
+	// mailings (see GateVersion).
 	versionLookups batchQueue[*versionLookup]
 }
 
