@@ -80,7 +80,7 @@ func main() {
 func run() error {
 	var servers serverFlags
 	targetsPath := flag.String("targets", "", "targets written by bench/seed")
-	scenario := flag.String("scenario", "", "list_guid, list_gate, list_gate_uncached, massreport, download, download_cold, delete, upload_1m or upload_100m")
+	scenario := flag.String("scenario", "", "list_guid, list_gate, list_gate_uncached, massreport, massreport_uncached, download, download_cold, delete, upload_1m or upload_100m")
 	concList := flag.String("conc", "1,8,32,128", "concurrency levels")
 	n := flag.Int("n", 2000, "requests a level")
 	nMin := flag.Int("n-min-per-worker", 0, "at least this many requests a worker at each level")
@@ -185,7 +185,9 @@ func newScenario(name string, t *benchdata.Targets) (*scenario, error) {
 		// lists.cache_bytes 0 (bench/run.sh): like for like with the
 		// baseline, which keeps no lists.
 		sc.paths = t.ListGate
-	case "massreport":
+	case "massreport", "massreport_uncached":
+		// massreport_uncached, likewise, asks a host keeping no
+		// massreports.
 		sc.paths = t.Massreport
 	case "download":
 		sc.paths = []string{t.Download}

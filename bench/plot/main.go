@@ -37,6 +37,7 @@ var panels = []struct{ scenario, title string }{
 	{"list_gate", "List by type and gate"},
 	{"list_gate_uncached", "The same, no lists kept"},
 	{"massreport", "Massreport by date and code"},
+	{"massreport_uncached", "The same, none kept"},
 }
 
 func run(resultsPath, out, store string) error {
