@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
-
 	"github.com/reportgate/reportgate/core/store/storetest"
 )
 
@@ -61,15 +59,6 @@ func TestQueriesUseTheirIndexes(t *testing.T) {
 			cases[7].query, cases[7].args = outboxQuerySQLite, []any{"pfr", int64(0), 100}
 			if s.dialect == Postgres {
 				cases[7].query, cases[7].args = outboxQuery, []any{"pfr", "0", int64(0), 100}
-				cases = append(cases, struct {
-					name    string
-					query   string
-					args    []any
-					indexes []string
-				}{"lists by type and guid read together", guidListsQuery(ShapeFor(listFields).columns), []any{
-					pq.Array([]int64{0, 1, 2}), pq.Array([]string{"fns", "pfr", "fns"}), pq.Array([]string{"ao4", "1c", "ao4"}),
-					pq.Array([]string{"g17", "g18", "g19"}), pq.Array([]string{"", "", "gate7"}), 257,
-				}, []string{"packages_inbound_guid"}})
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {

@@ -126,9 +126,6 @@ type InboundFilter struct {
 // rows are read: a list of any length is written without being held in
 // memory. The row is valid only until fn returns.
 func (s *Store) EachInbound(ctx context.Context, f InboundFilter, shape RowShape, fn func(*Row) error) error {
-	if f.GUID != "" && s.dialect == Postgres {
-		return s.eachByGUID(ctx, f, shape, fn)
-	}
 	query, args := inboundQuery(f, shape.columns)
 	return s.each(ctx, query, args, shape, fn)
 }

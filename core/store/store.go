@@ -47,12 +47,6 @@ type Store struct {
 	// versionLookups queues PostgreSQL's version lookups of gates and of
 	// mailings (see GateVersion).
 	versionLookups batchQueue[*versionLookup]
-	// guidLists queues PostgreSQL's lists of a subscriber, a
-	// *guidListQueue by their columns (see eachByGUID); guidListRows is
-	// the longest list a batch reads: maxBatchedGUIDListRows, but fewer
-	// in tests.
-	guidLists    sync.Map
-	guidListRows int
 }
 
 // Option tunes how Open connects.
@@ -114,7 +108,7 @@ func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, erro
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
 	}
-	return &Store{db: db, dialect: dialect, queueWrites: dialect == SQLite, guidListRows: maxBatchedGUIDListRows}, nil
+	return &Store{db: db, dialect: dialect, queueWrites: dialect == SQLite}, nil
 }
 
 // ParseURL splits a database URL into its dialect and the driver's DSN,
