@@ -14,21 +14,11 @@ import (
 func TestGateVersion(t *testing.T) {
 	forEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		db := st.DB()
 		version := func(direction, gate string) int64 {
 			t.Helper()
-			v, err := st.GateVersion(ctx, direction, gate)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v
+			return mustVersion(t)(st.GateVersion(ctx, direction, gate))
 		}
-		exec := func(query string, args ...any) {
-			t.Helper()
-			if _, err := db.Exec(db.Rebind(query), args...); err != nil {
-				t.Fatalf("%s: %v", query, err)
-			}
-		}
+		exec := execOn(t, st)
 		if v := version("fns", "g1"); v != 0 {
 			t.Fatalf("a gate never written is at %d, want 0", v)
 		}
@@ -72,21 +62,11 @@ func TestGateVersion(t *testing.T) {
 func TestMailingVersion(t *testing.T) {
 	forEach(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		db := st.DB()
 		version := func(direction string) int64 {
 			t.Helper()
-			v, err := st.MailingVersion(ctx, direction)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return v
+			return mustVersion(t)(st.MailingVersion(ctx, direction))
 		}
-		exec := func(query string, args ...any) {
-			t.Helper()
-			if _, err := db.Exec(db.Rebind(query), args...); err != nil {
-				t.Fatalf("%s: %v", query, err)
-			}
-		}
+		exec := execOn(t, st)
 		if v := version("fns"); v != 0 {
 			t.Fatalf("a direction with no mailing is at %d, want 0", v)
 		}
@@ -122,4 +102,28 @@ func TestMailingVersion(t *testing.T) {
 			}
 		}
 	})
+}
+
+// execOn returns a function that runs a statement on the store's
+// database, written with ? placeholders, and fails the test on an error.
+func execOn(t *testing.T, st *store.Store) func(query string, args ...any) {
+	db := st.DB()
+	return func(query string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(db.Rebind(query), args...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+	}
+}
+
+// mustVersion returns a function that gives a version read, failing the
+// test on an error.
+func mustVersion(t *testing.T) func(int64, error) int64 {
+	return func(v int64, err error) int64 {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 }
