@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -127,13 +128,18 @@ func (k *KeptLists) keep(key keptListKey, version int64, body []byte) {
 	}
 }
 
-// serveKept answers a list from memory when it is kept at version, and
-// otherwise streams it from the database, keeping what it wrote at
-// version. version must have been read before the query runs: a change
-// committed in between then moves the version past it, and the next
-// request reads the list again.
+// serveKept reads the list's version, answers the list from memory when
+// it is kept at that version, and otherwise streams it from the
+// database, keeping what it wrote at that version. The version is read
+// before the query runs: a change committed in between then moves the
+// version past it, and the next request reads the list again.
 func (s *Server) serveKept(w http.ResponseWriter, r *http.Request, m *Mounted, resp *enforce.Response,
-	key keptListKey, version int64, query func(func(*store.Row) error) error) {
+	key keptListKey, readVersion func(context.Context) (int64, error), query func(func(*store.Row) error) error) {
+	version, err := readVersion(r.Context())
+	if err != nil {
+		writeDirectionFailure(w, m, s.serverFailure("read the list", err))
+		return
+	}
 	kept := s.opts.KeptLists
 	if body, ok := kept.get(key, version); ok {
 		w.Header().Set("Content-Type", "application/json")

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"context"
 	"net/http"
 	"time"
 
@@ -68,13 +69,10 @@ func (s *Server) list(m *Mounted) http.HandlerFunc {
 		}
 		// A list of a gate: hundreds of packages, polled again and again by
 		// the gateway, and answered from memory while the gate is unchanged.
-		version, err := s.opts.Store.GateVersion(r.Context(), filter.Direction, filter.Gate)
-		if err != nil {
-			writeDirectionFailure(w, m, s.serverFailure("read the list", err))
-			return
-		}
 		key := keptListKey{dir: m.Dir, op: sdk.OpList, typ: filter.Type, gate: filter.Gate}
-		s.serveKept(w, r, m, op.Response, key, version, query)
+		s.serveKept(w, r, m, op.Response, key, func(ctx context.Context) (int64, error) {
+			return s.opts.Store.GateVersion(ctx, filter.Direction, filter.Gate)
+		}, query)
 	}
 }
 
@@ -103,13 +101,10 @@ func (s *Server) massreport(m *Mounted) http.HandlerFunc {
 		// Every subscriber of an office asks for the same massreport, and
 		// a direction's mailings change only when one is published: it is
 		// answered from memory while they are unchanged.
-		version, err := s.opts.Store.MailingVersion(r.Context(), filter.Direction)
-		if err != nil {
-			writeDirectionFailure(w, m, s.serverFailure("read the massreport", err))
-			return
-		}
 		key := keptListKey{dir: m.Dir, op: sdk.OpMassreport, code: filter.Code, since: instantOf(since), until: instantOf(until)}
-		s.serveKept(w, r, m, op.Response, key, version, query)
+		s.serveKept(w, r, m, op.Response, key, func(ctx context.Context) (int64, error) {
+			return s.opts.Store.MailingVersion(ctx, filter.Direction)
+		}, query)
 	}
 }
 
