@@ -132,9 +132,14 @@ func (k *KeptLists) keep(key keptListKey, version int64, body []byte) {
 // it is kept at that version, and otherwise streams it from the
 // database, keeping what it wrote at that version. The version is read
 // before the query runs: a change committed in between then moves the
-// version past it, and the next request reads the list again.
+// version past it, and the next request reads the list again. A host
+// that keeps no lists streams every one, without reading a version.
 func (s *Server) serveKept(w http.ResponseWriter, r *http.Request, m *Mounted, resp *enforce.Response,
 	key keptListKey, readVersion func(context.Context) (int64, error), query func(func(*store.Row) error) error) {
+	if s.opts.KeptLists == nil {
+		s.stream(w, r, m, resp, 0, query)
+		return
+	}
 	version, err := readVersion(r.Context())
 	if err != nil {
 		writeDirectionFailure(w, m, s.serverFailure("read the list", err))

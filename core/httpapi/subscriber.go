@@ -63,7 +63,7 @@ func (s *Server) list(m *Mounted) http.HandlerFunc {
 		query := func(each func(*store.Row) error) error {
 			return s.opts.Store.EachInbound(r.Context(), filter, shape, each)
 		}
-		if filter.Gate == "" || filter.GUID != "" || s.opts.KeptLists == nil {
+		if filter.Gate == "" || filter.GUID != "" {
 			s.stream(w, r, m, op.Response, 0, query)
 			return
 		}
@@ -93,10 +93,6 @@ func (s *Server) massreport(m *Mounted) http.HandlerFunc {
 		}
 		query := func(each func(*store.Row) error) error {
 			return s.opts.Store.EachMailing(r.Context(), filter, shape, each)
-		}
-		if s.opts.KeptLists == nil {
-			s.stream(w, r, m, op.Response, 0, query)
-			return
 		}
 		// Every subscriber of an office asks for the same massreport, and
 		// a direction's mailings change only when one is published: it is
