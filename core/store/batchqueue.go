@@ -11,7 +11,7 @@ import "sync"
 //
 // Neither database/sql nor the drivers offer such a queue, so it is
 // written here; SQLite's writes (commit) and PostgreSQL's gate
-// version lookups (GateVersion) use it.
+// and mailing version lookups (GateVersion, MailingVersion) use it.
 type batchQueue[T any] struct {
 	mu      sync.Mutex
 	waiting []*queued[T]
