@@ -1,6 +1,11 @@
 package store
 
-import "sync"
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
 
 // batchQueue runs work in batches without waiting on purpose. The
 // goroutine of the first item to find no batch running leads: it runs
@@ -30,7 +35,14 @@ type queued[T any] struct {
 // do queues item and returns once a batch holding it has run. The
 // goroutine that leads runs the batch with its own run; run reports each
 // item's outcome in the item.
-func (q *batchQueue[T]) do(item T, run func(batch []T)) {
+//
+// An item whose ctx ends while it still waits for a batch leaves the
+// queue, and do returns ctx's error: it was never run. Once in a batch, it
+// waits for the batch, whose run decides what a request gone by then
+// gets. Without that, a batch that hangs (a database that stops
+// answering) would hold every request queued behind it after its client
+// had given up.
+func (q *batchQueue[T]) do(ctx context.Context, item T, run func(batch []T)) error {
 	e := &queued[T]{item: item, done: make(chan struct{}), lead: make(chan struct{})}
 	q.mu.Lock()
 	q.waiting = append(q.waiting, e)
@@ -38,8 +50,15 @@ func (q *batchQueue[T]) do(item T, run func(batch []T)) {
 		q.mu.Unlock()
 		select {
 		case <-e.done:
-			return
+			return nil
 		case <-e.lead:
+		case <-ctx.Done():
+			if q.leave(e) {
+				return ctx.Err()
+			}
+			// Taken into a batch meanwhile: its outcome is the batch's.
+			<-e.done
+			return nil
 		}
 		q.mu.Lock()
 	}
@@ -60,6 +79,25 @@ func (q *batchQueue[T]) do(item T, run func(batch []T)) {
 		items[i] = e.item
 	}
 	run(items)
+	return nil
+}
+
+// leave takes e out of the queue, if no batch has taken it, and reports
+// whether it did. An item handed the lead as it leaves hands it on.
+func (q *batchQueue[T]) leave(e *queued[T]) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	i := slices.Index(q.waiting, e)
+	if i < 0 {
+		return false
+	}
+	q.waiting = slices.Delete(q.waiting, i, i+1)
+	select {
+	case <-e.lead:
+		q.passLead()
+	default:
+	}
+	return true
 }
 
 // handOver gives the lead to the first item that arrived during a batch,
@@ -67,6 +105,12 @@ func (q *batchQueue[T]) do(item T, run func(batch []T)) {
 func (q *batchQueue[T]) handOver() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.passLead()
+}
+
+// passLead hands the lead to the first item waiting, or lets the next
+// item lead. The caller holds q.mu.
+func (q *batchQueue[T]) passLead() {
 	if len(q.waiting) > 0 {
 		close(q.waiting[0].lead)
 	} else {
@@ -79,4 +123,28 @@ func (q *batchQueue[T]) queuedLen() int {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.waiting)
+}
+
+// untilAllDone is a context with the first of ctxs's values that ends
+// once every one of ctxs has ended, or cancel is called. A batch runs
+// under it: one request's cancellation must not stop the others' query,
+// but a query none of them waits for any more need not go on.
+func untilAllDone(ctxs []context.Context) (ctx context.Context, cancel context.CancelFunc) {
+	ctx, cancelCtx := context.WithCancel(context.WithoutCancel(ctxs[0]))
+	var left atomic.Int64
+	left.Store(int64(len(ctxs)))
+	stops := make([]func() bool, len(ctxs))
+	for i, c := range ctxs {
+		stops[i] = context.AfterFunc(c, func() {
+			if left.Add(-1) == 0 {
+				cancelCtx()
+			}
+		})
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancelCtx()
+	}
 }

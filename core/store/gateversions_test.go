@@ -97,7 +97,7 @@ func TestPostgresGateVersionsQueueBehindALookup(t *testing.T) {
 	}
 
 	hold, leading := make(chan struct{}), make(chan struct{})
-	go s.versionLookups.do(&versionLookup{ctx: ctx}, func([]*versionLookup) {
+	go s.versionLookups.do(ctx, &versionLookup{ctx: ctx}, func([]*versionLookup) {
 		close(leading)
 		<-hold
 	})
@@ -164,4 +164,123 @@ func TestGateVersionSeesEveryChangeBeforeIt(t *testing.T) {
 			wg.Wait()
 		})
 	}
+}
+
+// TestPostgresVersionLookupsEndWithTheirRequests: while PostgreSQL does
+// not answer (a lock held on the versions' table), a lookup whose request
+// ends leaves the queue at once; a batch's query goes on while one of its
+// lookups still waits for it, and stops once none does.
+func TestPostgresVersionLookupsEndWithTheirRequests(t *testing.T) {
+	ctx := context.Background()
+	s := openMigrated(t, storetest.Postgres(t))
+	if err := s.Insert(ctx, deliveryPackage("guid-1", "gate-a")); err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.versionAlone(ctx, versionKey{direction: "fns", gate: "gate-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type lookup struct {
+		cancel context.CancelFunc
+		done   chan error
+		got    int64
+	}
+	look := func() *lookup {
+		lctx, cancel := context.WithCancel(ctx)
+		l := &lookup{cancel: cancel, done: make(chan error, 1)}
+		go func() {
+			v, err := s.GateVersion(lctx, "fns", "gate-a")
+			l.got = v
+			l.done <- err
+		}()
+		return l
+	}
+	returned := func(l *lookup) (error, bool) {
+		select {
+		case err := <-l.done:
+			return err, true
+		case <-time.After(10 * time.Second):
+			return nil, false
+		}
+	}
+	// blocked waits until n queries wait for the lock; a batch's query
+	// reads the versions of a list of gates.
+	blocked := func(n int, batch bool) {
+		t.Helper()
+		var waiting int
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			if err := s.db.GetContext(ctx, &waiting, `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'
+				AND query LIKE '%list_versions%' AND (query LIKE '%unnest%') = $1`, batch); err != nil {
+				t.Fatal(err)
+			}
+			if waiting == n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d version queries (batch: %t) wait for the lock, want %d", waiting, batch, n)
+			}
+		}
+	}
+	lockVersions := func() (release func()) {
+		t.Helper()
+		tx, err := s.db.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Released at the latest when the test ends, so that a failure
+		// leaves no lookup blocked behind the lock.
+		release = sync.OnceFunc(func() { _ = tx.Rollback() })
+		t.Cleanup(release)
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE list_versions IN ACCESS EXCLUSIVE MODE"); err != nil {
+			t.Fatal(err)
+		}
+		return release
+	}
+
+	release := lockVersions()
+	leader := look()
+	blocked(1, false)
+	gone, batched, waiting := look(), look(), look()
+	awaitBatchQueued(t, &s.versionLookups, 3)
+
+	gone.cancel()
+	if err, ok := returned(gone); !ok || !errors.Is(err, context.Canceled) {
+		t.Fatalf("a queued lookup whose request ended: returned %t, %v; want context.Canceled at once", ok, err)
+	}
+	// The leader's own query stops with its request, and the two lookups
+	// still queued go on together.
+	leader.cancel()
+	if err, ok := returned(leader); !ok || err == nil {
+		t.Fatalf("the leading lookup whose request ended: returned %t, %v; want an error at once", ok, err)
+	}
+	blocked(1, true)
+	batched.cancel()
+	time.Sleep(50 * time.Millisecond)
+	blocked(1, true)
+	release()
+	if err, ok := returned(waiting); !ok || err != nil || waiting.got != want {
+		t.Fatalf("the lookup still waiting in the batch: returned %t, %d, %v; want %d", ok, waiting.got, err, want)
+	}
+	if _, ok := returned(batched); !ok {
+		t.Fatal("the batch's other lookup did not return with it")
+	}
+
+	// A batch none of whose lookups waits any more stops its query while
+	// the lock is still held.
+	lockVersions()
+	leader = look()
+	blocked(1, false)
+	first, second := look(), look()
+	awaitBatchQueued(t, &s.versionLookups, 2)
+	leader.cancel()
+	blocked(1, true)
+	first.cancel()
+	second.cancel()
+	for _, l := range []*lookup{first, second} {
+		if err, ok := returned(l); !ok || err == nil {
+			t.Fatalf("a lookup of a batch no one waits for: returned %t, %v; want an error at once", ok, err)
+		}
+	}
+	blocked(0, true)
 }

@@ -30,7 +30,9 @@ func (s *Store) commit(ctx context.Context, several bool, fn writeFunc) error {
 		return s.commitAlone(ctx, several, fn)
 	}
 	w := &pendingWrite{ctx: ctx, several: several, fn: fn}
-	s.writes.do(w, s.commitBatch)
+	if err := s.writes.do(ctx, w, s.commitBatch); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
 	return w.err
 }
 

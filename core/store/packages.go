@@ -297,7 +297,9 @@ func (s *Store) version(ctx context.Context, key versionKey) (int64, error) {
 		return s.versionAlone(ctx, key)
 	}
 	l := &versionLookup{ctx: ctx, key: key}
-	s.versionLookups.do(l, s.lookUpVersions)
+	if err := s.versionLookups.do(ctx, l, s.lookUpVersions); err != nil {
+		return 0, fmt.Errorf("read list version: %w", err)
+	}
 	return l.version, l.err
 }
 
@@ -334,7 +336,7 @@ type versionLookup struct {
 // lookUpVersions reads the versions of a batch of lookups, setting each
 // one's version or err. A lookup whose request is gone by now is left
 // out; the others are read in one query, which no one request's
-// cancellation stops.
+// cancellation stops, but which stops once every one of them is gone.
 func (s *Store) lookUpVersions(batch []*versionLookup) {
 	if len(batch) == 1 {
 		l := batch[0]
@@ -342,12 +344,13 @@ func (s *Store) lookUpVersions(batch []*versionLookup) {
 		return
 	}
 	var live []*versionLookup
+	var liveCtxs []context.Context
 	var gateDirections, gates, mailingDirections []string
 	for _, l := range batch {
 		if l.err = l.ctx.Err(); l.err != nil {
 			continue
 		}
-		live = append(live, l)
+		live, liveCtxs = append(live, l), append(liveCtxs, l.ctx)
 		if l.key.mailings {
 			mailingDirections = append(mailingDirections, l.key.direction)
 		} else {
@@ -358,7 +361,8 @@ func (s *Store) lookUpVersions(batch []*versionLookup) {
 	if len(live) == 0 {
 		return
 	}
-	ctx := context.WithoutCancel(live[0].ctx)
+	ctx, cancel := untilAllDone(liveCtxs)
+	defer cancel()
 	versions, err := s.versions(ctx, gateDirections, gates, mailingDirections)
 	for _, l := range live {
 		l.version, l.err = versions[l.key], err
