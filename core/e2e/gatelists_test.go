@@ -4,10 +4,13 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/reportgate/reportgate/core/store"
+	"github.com/reportgate/reportgate/core/store/storetest"
 )
 
 // A gate's list is kept in memory, and follows every change to the gate's
@@ -182,4 +185,52 @@ func wantListed(t *testing.T, h *Host, path string, links ...string) {
 		}
 	}
 	t.Fatalf("%s lists %v, want %v", path, got, links)
+}
+
+// A client that gives up on a list while PostgreSQL does not answer (a
+// lock held on the versions' table) ends its request on the host: the
+// host logs it as abandoned, not as an error of its own, and once the
+// database answers again the host lists as before. Two clients give up:
+// one whose version lookup runs, and one queued behind it.
+func TestAbandonedListsAreNoErrors(t *testing.T) {
+	h := startHost(t, storetest.Postgres(t), hostConfig{})
+	const list = "/fns/packages?type=1c&gate=gate-abandoned"
+	p := lkDeliverFNS(t, h, "1AE00000000-0000-0000-0000-0000000000D1", "gate-abandoned", "one.zip", []byte("one"))
+	wantListed(t, h, list, p.Link)
+
+	db := h.Store(t).DB()
+	tx, err := db.Beginx()
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := sync.OnceFunc(func() { _ = tx.Rollback() })
+	t.Cleanup(release)
+	if _, err := tx.Exec("LOCK TABLE list_versions IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	var gaveUp sync.WaitGroup
+	for range 2 {
+		gaveUp.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			req := h.Request(t, http.MethodGet, list, nil).WithContext(ctx)
+			resp, err := http.DefaultClient.Do(req)
+			if err == nil {
+				resp.Body.Close()
+				t.Errorf("a list while the versions are locked: status %d, want the client to give up", resp.StatusCode)
+			}
+		})
+		time.Sleep(100 * time.Millisecond)
+	}
+	gaveUp.Wait()
+	for deadline := time.Now().Add(10 * time.Second); strings.Count(h.Logs(), "request abandoned by its client") < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the host did not log both abandoned lists:\n%s", h.Logs())
+		}
+	}
+	if strings.Contains(h.Logs(), "level=ERROR") {
+		t.Fatalf("an abandoned list was logged as an error:\n%s", h.Logs())
+	}
+	release()
+	wantListed(t, h, list, p.Link)
 }

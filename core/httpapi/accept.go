@@ -32,7 +32,7 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 	now := s.opts.Now().UTC().Truncate(time.Microsecond)
 	id, err := uuid.NewV7()
 	if err != nil {
-		return nil, s.serverFailure("allocate an id", err)
+		return nil, s.serverFailure(ctx, "allocate an id", err)
 	}
 	p := &store.Package{
 		ID:        id.String(),
@@ -64,7 +64,7 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 	go func() { committed <- in.file.Commit(ctx, p.ID) }()
 	f := s.derive(ctx, m, kind, op, p)
 	if err := <-committed; err != nil && f == nil {
-		f = s.serverFailure("store the package", err)
+		f = s.serverFailure(ctx, "store the package", err)
 	}
 	if f != nil {
 		in.file.Abort()
@@ -80,7 +80,7 @@ func (s *Server) accept(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 					Args: map[string]string{"detail": "differs from the gate this guid belongs to"}}},
 			}
 		}
-		return nil, s.serverFailure("record the package", err)
+		return nil, s.serverFailure(ctx, "record the package", err)
 	}
 	if err := in.file.Settle(); err != nil {
 		// The package is stored; the note left behind is settled at the
@@ -105,7 +105,7 @@ func (s *Server) derive(ctx context.Context, m *Mounted, kind sdk.OperationKind,
 	if p.Kind == store.KindInbound && p.Gate == "" && p.GUID != "" {
 		gate, err := s.opts.Store.GateOf(ctx, p.Direction, string(p.GUID))
 		if err != nil && !store.IsNotFound(err) {
-			return s.serverFailure("look up the gate", err)
+			return s.serverFailure(ctx, "look up the gate", err)
 		}
 		p.Gate = store.NullString(gate)
 	}
@@ -148,7 +148,7 @@ func (s *Server) runHook(ctx context.Context, m *Mounted, kind sdk.OperationKind
 	}
 	for field, value := range res.Fields {
 		if !m.Dir.HookSettable(field) {
-			return s.serverFailure("apply the plugin's answer", errors.New("the hook set the undeclared field "+field))
+			return s.serverFailure(ctx, "apply the plugin's answer", errors.New("the hook set the undeclared field "+field))
 		}
 		setField(p, field, value)
 	}
@@ -189,7 +189,7 @@ func (s *Server) callHook(ctx context.Context, m *Mounted, req sdk.UploadRequest
 				return sdk.UploadResult{}, unavailable(m)
 			}
 		}
-		return sdk.UploadResult{}, s.serverFailure("process the package in the "+m.Dir.Name()+" plugin", err)
+		return sdk.UploadResult{}, s.serverFailure(ctx, "process the package in the "+m.Dir.Name()+" plugin", err)
 	}
 	return res, nil
 }

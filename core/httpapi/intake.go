@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -166,7 +167,7 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request, fileParam st
 				return nil, malformed(fileParam, "must be sent once")
 			}
 			if in.file, err = s.opts.Blobs.Create(r.Context()); err != nil {
-				return nil, s.serverFailure("store the upload", err)
+				return nil, s.serverFailure(r.Context(), "store the upload", err)
 			}
 			in.filename = filename
 			n, err := io.CopyBuffer(in.file, io.LimitReader(part, limit+1), *buf)
@@ -228,8 +229,15 @@ func (s *Server) bodyFailure(param string, err error) *failure {
 }
 
 // serverFailure logs an error of the host's own and returns a 500 that
-// tells the client nothing of it.
-func (s *Server) serverFailure(what string, err error) *failure {
-	s.opts.Logger.Error("request failed", "while", what, "error", err)
+// tells the client nothing of it. When the request's ctx has ended, its
+// client went away (or gave up waiting), and what failed failed for that:
+// it is logged as information, not as an error an operator would be
+// alerted to, and the answer reaches no one.
+func (s *Server) serverFailure(ctx context.Context, what string, err error) *failure {
+	if ctx.Err() != nil {
+		s.opts.Logger.Info("request abandoned by its client", "while", what, "error", err)
+	} else {
+		s.opts.Logger.Error("request failed", "while", what, "error", err)
+	}
 	return &failure{status: http.StatusInternalServerError, message: fmt.Sprintf("could not %s", what), code: "internal"}
 }

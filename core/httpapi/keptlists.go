@@ -142,7 +142,7 @@ func (s *Server) serveKept(w http.ResponseWriter, r *http.Request, m *Mounted, r
 	}
 	version, err := readVersion(r.Context())
 	if err != nil {
-		writeDirectionFailure(w, m, s.serverFailure("read the list", err))
+		writeDirectionFailure(w, m, s.serverFailure(r.Context(), "read the list", err))
 		return
 	}
 	kept := s.opts.KeptLists

@@ -108,7 +108,7 @@ func (s *Server) openContent(ctx context.Context, p *store.Package, warnMissing 
 		return nil, gone
 	}
 	if err != nil {
-		return nil, s.serverFailure("read the package", err)
+		return nil, s.serverFailure(ctx, "read the package", err)
 	}
 	return obj, nil
 }

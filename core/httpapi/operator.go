@@ -272,7 +272,7 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 	// One row more than asked tells whether there is a next page.
 	rows, err := s.opts.Store.Outbox(r.Context(), m.Dir.Name(), after, limit+1)
 	if err != nil {
-		writeOperatorFailure(w, m, s.serverFailure("read the outbox", err))
+		writeOperatorFailure(w, m, s.serverFailure(r.Context(), "read the outbox", err))
 		return
 	}
 	var next *string

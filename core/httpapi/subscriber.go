@@ -194,7 +194,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, m *Mounted, resp
 	})
 	if err != nil {
 		if bw == nil {
-			writeDirectionFailure(w, m, s.serverFailure("read the list", err))
+			writeDirectionFailure(w, m, s.serverFailure(r.Context(), "read the list", err))
 			return nil
 		}
 		if r.Context().Err() == nil {
