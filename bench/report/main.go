@@ -348,7 +348,9 @@ func (r *report) writeUncachedTargets() {
 	r.p("")
 	r.writeTargetTable(pg, lite)
 	r.p("")
-	cores, err := strconv.Atoi(strings.Fields(r.meta.CPUs + " 0")[0])
+	// meta's CPUs reads "2 × Intel(R) Xeon(R) Processor".
+	count, _, _ := strings.Cut(r.meta.CPUs, " ")
+	cores, err := strconv.Atoi(count)
 	if err != nil || cores == 0 {
 		return
 	}
