@@ -113,11 +113,7 @@ func TestPostgresGateVersionsQueueBehindALookup(t *testing.T) {
 			got[i] = v
 		})
 	}
-	for deadline := time.Now().Add(10 * time.Second); s.versionLookups.queuedLen() < gates; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d lookups queued behind the running one", s.versionLookups.queuedLen(), gates)
-		}
-	}
+	awaitBatchQueued(t, &s.versionLookups, gates)
 	close(hold)
 	wg.Wait()
 	for i, v := range got {

@@ -55,22 +55,6 @@ func heldCommit(t *testing.T, s *Store) (release func()) {
 	return func() { close(hold) }
 }
 
-// awaitQueued waits until n writes wait behind the held one.
-func awaitQueued(t *testing.T, s *Store, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		queued := s.writes.queuedLen()
-		if queued == n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d writes queued, want %d", queued, n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func uploadPackage() *Package {
 	id := uuid.NewString()
 	return &Package{ID: id, Direction: "fns", Kind: KindUpload, UID: id, Filename: "p.zip", Size: 1, SHA256: "00",
@@ -135,7 +119,7 @@ func TestSQLiteWritesWaitingTogetherCommitTogether(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	gone := uploadPackage()
 	start("upload of a request gone", context.Canceled, func() error { return s.Insert(cancelled, gone) })
-	awaitQueued(t, s, len(want))
+	awaitBatchQueued(t, &s.writes, len(want))
 	cancel()
 	release()
 
@@ -244,7 +228,7 @@ func TestSQLiteWritePanickingInABatch(t *testing.T) {
 	}
 	upload := uploadPackage()
 	go recovering(func() error { return s.Insert(ctx, upload) })
-	awaitQueued(t, s, 1)
+	awaitBatchQueued(t, &s.writes, 1)
 	go recovering(func() error {
 		return s.commit(ctx, false, func(ctx context.Context, tx *sqlx.Tx) error {
 			if _, err := tx.ExecContext(ctx, `UPDATE packages SET filename = 'x'`); err != nil {
@@ -253,7 +237,7 @@ func TestSQLiteWritePanickingInABatch(t *testing.T) {
 			panic("a bug")
 		})
 	})
-	awaitQueued(t, s, 2)
+	awaitBatchQueued(t, &s.writes, 2)
 	release()
 	for range 2 {
 		if err := <-errs; err == nil {
