@@ -54,7 +54,7 @@ var buildFNS = sync.OnceValues(func() (string, error) {
 })
 
 // plugins returns the FNS direction through its process and in-process.
-func plugins(b *testing.B) map[string]httpapi.Plugin {
+func plugins(b testing.TB) map[string]httpapi.Plugin {
 	bin, err := buildFNS()
 	if err != nil {
 		b.Fatal(err)

@@ -23,12 +23,16 @@ const maxFieldBytes = 1 << 20
 // bodySlack covers the multipart framing: boundaries and part headers.
 const bodySlack = 64 << 10
 
-// intakeBuffer is how much of an upload's body is read, and written to
-// its file, at a time. Request.MultipartReader reads through a 4 KiB
-// buffer, so a 1 MiB file took some 256 reads from the connection and as
-// many writes to disk: at concurrency, those system calls were a large
-// part of an upload's CPU.
+// intakeBuffer is how much of an upload's body is read from the
+// connection, and written to its file, at a time. Request.MultipartReader
+// reads through a 4 KiB buffer, so a 1 MiB file took some 256 reads from
+// the connection and as many writes to disk: at concurrency, those system
+// calls were a large part of an upload's CPU.
 const intakeBuffer = 64 << 10
+
+// errBlobWrite marks an error of the upload's file, not of its body: the
+// host's own failure (a full disk, say), never the client's.
+var errBlobWrite = errors.New("write the upload's file")
 
 // failure is a refused request, before it is rendered in a direction's or
 // the operator's format.
@@ -135,9 +139,9 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request, fileParam st
 	if !ok {
 		return nil, malformed(fileParam, "must be sent as multipart/form-data")
 	}
-	// multipart.NewReader reads through the buffer it is given when that
-	// is a bufio.Reader at least as large as its own, so parts come in
-	// reads of up to intakeBuffer rather than of 4 KiB.
+	// The connection is read intakeBuffer at a time. The multipart reader
+	// still hands a part out 4 KiB at a time at most: it wraps what it is
+	// given in a bufio.Reader of its own, of that size (writeFile).
 	body := s.intakeReaders.Get().(*bufio.Reader)
 	body.Reset(r.Body)
 	defer func() {
@@ -145,8 +149,6 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request, fileParam st
 		s.intakeReaders.Put(body)
 	}()
 	mr := multipart.NewReader(body, boundary)
-	buf := s.copyBuffers.Get().(*[]byte)
-	defer s.copyBuffers.Put(buf)
 	fieldBudget := int64(maxFieldBytes)
 	for {
 		part, err := mr.NextPart()
@@ -170,7 +172,10 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request, fileParam st
 				return nil, s.serverFailure(r.Context(), "store the upload", err)
 			}
 			in.filename = filename
-			n, err := io.CopyBuffer(in.file, io.LimitReader(part, limit+1), *buf)
+			n, err := s.writeFile(in.file, io.LimitReader(part, limit+1))
+			if errors.Is(err, errBlobWrite) {
+				return nil, s.serverFailure(r.Context(), "store the upload", err)
+			}
 			if err != nil {
 				return nil, s.bodyFailure(fileParam, err)
 			}
@@ -196,6 +201,39 @@ func (s *Server) readIntake(w http.ResponseWriter, r *http.Request, fileParam st
 			}
 		}
 	}
+}
+
+// writeFile copies a file part into its pending blob in writes of
+// intakeBuffer, all but the last. The part comes 4 KiB at a time, and a
+// file written as it came took 256 writes a MiB, most of them not
+// aligned to a page: on Linux 6.18's ext4 the kernel's zeroing of the
+// page cache for those writes was half of the host's CPU under 1 MiB
+// uploads. Errors of the blob are marked errBlobWrite; the others are the
+// body's.
+func (s *Server) writeFile(file blob.Pending, part io.Reader) (int64, error) {
+	w := s.fileWriters.Get().(*bufio.Writer)
+	w.Reset(blobWriter{file})
+	defer func() {
+		w.Reset(nil)
+		s.fileWriters.Put(w)
+	}()
+	// bufio.Writer's ReadFrom fills the whole buffer before each write.
+	n, err := w.ReadFrom(part)
+	if err != nil {
+		return n, err
+	}
+	return n, w.Flush()
+}
+
+// blobWriter marks a pending blob's write errors with errBlobWrite.
+type blobWriter struct{ file blob.Pending }
+
+func (b blobWriter) Write(p []byte) (int, error) {
+	n, err := b.file.Write(p)
+	if err != nil {
+		return n, fmt.Errorf("%w: %w", errBlobWrite, err)
+	}
+	return n, nil
 }
 
 // multipartBoundary returns the boundary of a multipart body's

@@ -75,10 +75,10 @@ type Server struct {
 	// list was most of what the list route allocated, and garbage
 	// collection of it showed in the tail latency.
 	writers sync.Pool
-	// intakeReaders and copyBuffers serve an upload's body in large reads
-	// and writes (see readIntake).
+	// intakeReaders and fileWriters serve an upload's body in large reads
+	// and writes (see readIntake and writeFile).
 	intakeReaders sync.Pool
-	copyBuffers   sync.Pool
+	fileWriters   sync.Pool
 }
 
 // routes is one consistent view of the enabled directions. It is swapped
@@ -100,7 +100,7 @@ func New(opts Options, dirs []*Mounted) *Server {
 	s := &Server{opts: opts}
 	s.writers.New = func() any { return bufio.NewWriterSize(nil, streamBuffer) }
 	s.intakeReaders.New = func() any { return bufio.NewReaderSize(nil, intakeBuffer) }
-	s.copyBuffers.New = func() any { b := make([]byte, intakeBuffer); return &b }
+	s.fileWriters.New = func() any { return bufio.NewWriterSize(nil, intakeBuffer) }
 	s.Mount(dirs)
 	return s
 }
