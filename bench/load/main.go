@@ -43,6 +43,11 @@ type server struct {
 	name string
 	url  string
 	pid  int
+	// targets and rows, when set, are the server's own: a server on
+	// another database, taking turns with the others (bench/run.sh's
+	// lists at a million rows beside ten thousand).
+	targets string
+	rows    int
 }
 
 type serverFlags []server
@@ -58,12 +63,22 @@ func (s *serverFlags) Set(v string) error {
 	parts := strings.Split(rest, ",")
 	srv.url = strings.TrimRight(parts[0], "/")
 	for _, p := range parts[1:] {
-		if pid, ok := strings.CutPrefix(p, "pid="); ok {
-			n, err := strconv.Atoi(pid)
+		key, value, _ := strings.Cut(p, "=")
+		switch key {
+		case "pid", "rows":
+			n, err := strconv.Atoi(value)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", key, err)
 			}
-			srv.pid = n
+			if key == "pid" {
+				srv.pid = n
+			} else {
+				srv.rows = n
+			}
+		case "targets":
+			srv.targets = value
+		default:
+			return fmt.Errorf("unknown server option %q", p)
 		}
 	}
 	*s = append(*s, srv)
@@ -80,7 +95,7 @@ func main() {
 func run() error {
 	var servers serverFlags
 	targetsPath := flag.String("targets", "", "targets written by bench/seed")
-	scenario := flag.String("scenario", "", "list_guid, list_gate, list_gate_uncached, massreport, massreport_uncached, download, download_cold, delete, upload_1m or upload_100m")
+	scenarioName := flag.String("scenario", "", "list_guid, list_gate, list_gate_uncached, massreport, massreport_uncached, download, download_cold, delete, upload_1m or upload_100m")
 	concList := flag.String("conc", "1,8,32,128", "concurrency levels")
 	n := flag.Int("n", 2000, "requests a level")
 	nMin := flag.Int("n-min-per-worker", 0, "at least this many requests a worker at each level")
@@ -91,21 +106,36 @@ func run() error {
 	rounds := flag.Int("rounds", 3, "rounds a level; the servers take turns within each")
 	check := flag.Int("check", 0, "compare the answers of every server to the first N targets, and exit")
 	sqlURL := flag.String("sql", "", "with -check on PostgreSQL: also compare the list SQL each server ran, read from pg_stat_activity by application_name = the server's name")
-	flag.Var(&servers, "server", "NAME=URL[,pid=PID]; repeat for each server, in turn. Only the server named reportgate is sent download_cold's many links; the others, its limits, are sent the one download link")
+	flag.Var(&servers, "server", "NAME=URL[,pid=PID][,targets=FILE,rows=N]; repeat for each server, in turn. targets and rows, for a server on another database, replace -targets and -rows for it. Only the server named reportgate is sent download_cold's many links; the others, its limits, are sent the one download link")
 	flag.Parse()
-	if *targetsPath == "" || *scenario == "" || len(servers) == 0 {
+	if *targetsPath == "" || *scenarioName == "" || len(servers) == 0 {
 		return errors.New("-targets, -scenario and -server are required")
 	}
 	t, err := benchdata.ReadTargets(*targetsPath)
 	if err != nil {
 		return err
 	}
-	sc, err := newScenario(*scenario, t)
+	sc, err := newScenario(*scenarioName, t)
 	if err != nil {
 		return err
 	}
 	if *check > 0 {
 		return compare(sc, servers, *check, *sqlURL)
+	}
+	// Each server asks its own targets, or the shared ones.
+	scenarios := make([]*scenario, len(servers))
+	for k, s := range servers {
+		scenarios[k] = sc
+		if s.targets == "" {
+			continue
+		}
+		own, err := benchdata.ReadTargets(s.targets)
+		if err != nil {
+			return err
+		}
+		if scenarios[k], err = newScenario(*scenarioName, own); err != nil {
+			return err
+		}
 	}
 	var levels []int
 	for _, f := range strings.Split(*concList, ",") {
@@ -115,9 +145,9 @@ func run() error {
 		}
 		levels = append(levels, c)
 	}
-	for _, s := range servers {
+	for k, s := range servers {
 		if *warmup > 0 {
-			if _, err := attack(sc, s, 8, *warmup); err != nil {
+			if _, err := attack(scenarios[k], s, 8, *warmup); err != nil {
 				return err
 			}
 		}
@@ -132,14 +162,17 @@ func run() error {
 		for round := range *rounds {
 			for k := range servers {
 				j := (i + round + k) % len(servers)
-				if err := acc[j].run(sc, c, requests); err != nil {
+				if err := acc[j].run(scenarios[j], c, requests); err != nil {
 					return err
 				}
 			}
 		}
 		for _, a := range acc {
 			res := a.result()
-			res.Store, res.Rows, res.Scenario = *storeName, *rows, *scenario
+			res.Store, res.Rows, res.Scenario = *storeName, *rows, *scenarioName
+			if a.server.rows > 0 {
+				res.Rows = a.server.rows
+			}
 			fmt.Fprintf(os.Stderr, "load: %-6s %-11s %-10s c=%-3d n=%dx%-5d %8.1f req/s (%.0f–%.0f)  p50 %7.2f ms  p99 %8.2f ms  cpu %.3f/%.3f ms  ok %.3f  rss %d→%d KiB  anon %d KiB\n",
 				res.Store, res.Scenario, res.Server, c, res.Rounds, requests, res.RPS, res.RPSMin, res.RPSMax, res.P50ms, res.P99ms,
 				res.ServerCPUms, res.MachineCPUms, res.Success, res.RSSBeforeKiB, res.HWMKiB, res.AnonPeakKiB)
