@@ -9,9 +9,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -26,11 +23,9 @@ import (
 
 	"github.com/reportgate/reportgate/core/blob"
 	"github.com/reportgate/reportgate/core/httpapi"
-	"github.com/reportgate/reportgate/core/store"
 	"github.com/reportgate/reportgate/core/supervisor"
 	"github.com/reportgate/reportgate/plugins/fns/fnsplugin"
 	"github.com/reportgate/reportgate/sdk"
-	"github.com/reportgate/reportgate/sdk/enforce"
 )
 
 // inProcess serves a direction from the host's own process.
@@ -101,48 +96,20 @@ func BenchmarkHookRoundTrip(b *testing.B) {
 // BenchmarkUpload is a whole FNS upload over HTTP, 4 KiB, stored durably
 // in SQLite and on disk, with the hook on either side of the boundary.
 func BenchmarkUpload(b *testing.B) {
-	m := fnsplugin.Manifest()
-	m.Protocol = sdk.ProtocolVersion
-	dir, err := enforce.Compile(m)
-	if err != nil {
-		b.Fatal(err)
-	}
 	content := bytes.Repeat([]byte{0x5a}, 4096)
 	for side, p := range plugins(b) {
 		b.Run(side, func(b *testing.B) {
-			ctx := context.Background()
-			st, err := store.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer st.Close()
-			if _, err := st.Migrate(ctx); err != nil {
-				b.Fatal(err)
-			}
 			blobs, err := blob.NewLocal(b.TempDir())
 			if err != nil {
 				b.Fatal(err)
 			}
-			srv := httptest.NewServer(httpapi.New(httpapi.Options{
-				Store: st, Blobs: blobs, Location: time.UTC, MaxPackageBytes: 1 << 20,
-				CallTimeout: 10 * time.Second, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			}, []*httpapi.Mounted{{Dir: dir, Prefix: "/fns", Plugin: p}}))
+			h, _ := newFNSHost(b, p, blobs)
+			srv := httptest.NewServer(h)
 			defer srv.Close()
 			b.ReportAllocs()
 			for b.Loop() {
-				var body bytes.Buffer
-				mw := multipart.NewWriter(&body)
-				w, _ := mw.CreateFormFile("file", containerName())
-				w.Write(content)
-				mw.Close()
-				res, err := http.Post(srv.URL+"/fns/packages", mw.FormDataContentType(), &body)
-				if err != nil {
-					b.Fatal(err)
-				}
-				io.Copy(io.Discard, res.Body)
-				res.Body.Close()
-				if res.StatusCode != http.StatusOK {
-					b.Fatalf("status %d", res.StatusCode)
+				if status := uploadFNS(b, srv.URL, content); status != http.StatusOK {
+					b.Fatalf("status %d", status)
 				}
 			}
 		})
