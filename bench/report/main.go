@@ -489,13 +489,17 @@ func cpu(x *benchdata.Result) string {
 	return fmt.Sprintf("%.3f", x.ServerCPUms)
 }
 
+// largeScaleHost is the name bench/run.sh gives the host on the large
+// database in the pg10k phase.
+const largeScaleHost = "reportgate_1m"
+
 // scalePair is the host's figures for a list at a million rows and at ten
 // thousand. bench/run.sh has the host on the large database take turns
 // with the small one's in the same rounds (reportgate_1m, recorded under
 // pg10k); results of a run from before that measured the two in separate
 // phases, and their large figure is the PostgreSQL scenario's own.
 func (r *report) scalePair(scenario string, c int) (big, small *benchdata.Result) {
-	big = r.get("pg10k", scenario, "reportgate_1m", c)
+	big = r.get("pg10k", scenario, largeScaleHost, c)
 	if big == nil {
 		big = r.get("pg", scenario, "reportgate", c)
 	}
@@ -509,7 +513,7 @@ func (r *report) writeScale() {
 	r.p("## Scale: the lists on 1,000,000 packages against 10,000")
 	r.p("")
 	r.p("The small database has the same density (10 packages a subscriber, about 100 subscribers a gate), so a list returns as many items; only the table's size differs.")
-	if r.get("pg10k", "list_guid", "reportgate_1m", refLevel) != nil {
+	if r.get("pg10k", "list_guid", largeScaleHost, refLevel) != nil {
 		r.p("")
 		r.p("Two hosts, one on each database, take turns in the same rounds (with the small database's baseline), as every other ratio here is measured, so the machine's drift between scenarios does not enter the ratio. Each asks its own database's requests: the large one's lists of a gate are of hundreds of gates, the small one's of the ten or so it has, so the large host keeps many more lists in memory.")
 	}
